@@ -1,0 +1,3 @@
+from muppet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Metrics and evaluation shared by pre-finetuning and fine-tuning."""

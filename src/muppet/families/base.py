@@ -1,0 +1,171 @@
+"""The Family protocol: everything that differs between task families lives behind it.
+
+A family turns canonical records into features (token rows plus targets), owns its head,
+its per-example loss and the ``n`` of its loss scaling, turns outputs into predictions, and
+scores them. The model and the training loop only ever call these methods.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from muppet.tasks.formats.base import RecordError
+
+if TYPE_CHECKING:
+    from muppet.backbone import Backbone
+    from muppet.tasks.spec import TaskSpec
+
+Record = dict[str, Any]
+# A feature is one training/evaluation unit: ``rows`` are the token sequences it feeds the
+# backbone (one for most families, one per choice for multiple choice), ``types`` their
+# token type ids (or None), ``example`` the index of the record it came from; the rest is
+# family-specific targets and decoding aids. numpy arrays keep millions of them compact.
+Feature = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    max_length: int = 256
+    doc_stride: int = 128  # overlap between windows of a long QA context, in tokens
+    max_target_length: int = 64  # summaries
+    max_answer_length: int = 30  # longest span, in tokens, that QA decoding considers
+    num_beams: int = 1  # summarization at evaluation
+    max_new_tokens: int = 64
+
+
+@dataclass
+class RowView:
+    """The backbone's output for one segment (one task's rows) of a micro-batch."""
+
+    states: torch.Tensor  # (rows, length, hidden): encoder states, or decoder states for seq2seq
+    input_ids: torch.Tensor  # (rows, length)
+    attention_mask: torch.Tensor  # (rows, length)
+    backbone: Backbone
+
+
+def text(fields: Mapping[str, Any], name: str, required: bool = True) -> str:
+    """A canonical text field: a non-empty string (or '' where optional)."""
+    value = fields.get(name)
+    if value is None:
+        if required:
+            raise RecordError("missing", name)
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"expected text, got {type(value).__name__}", name)
+    if required and not value.strip():
+        raise RecordError("empty text", name)
+    return value
+
+
+def as_index(value: Any, size: int, name: str = "label") -> int:
+    """An option index from an int, a digit string or a letter (A=0); must be < size."""
+    if isinstance(value, bool):
+        raise RecordError(f"expected an option index, got {value!r}", name)
+    index: int | None = None
+    if isinstance(value, int):
+        index = value
+    elif isinstance(value, float) and value.is_integer():
+        index = int(value)
+    elif isinstance(value, str):
+        v = value.strip()
+        if v.lstrip("-").isdigit():
+            index = int(v)
+        elif len(v) == 1 and v.isalpha():
+            index = ord(v.upper()) - ord("A")
+    if index is None:
+        raise RecordError(f"cannot read {value!r} as an option index", name)
+    if not 0 <= index < size:
+        raise RecordError(f"index {index} is outside 0..{size - 1}", name)
+    return index
+
+
+def log_n(n: int | float) -> float:
+    """ln(n), the loss-scaling divisor; n <= e (e.g. regression) means no scaling."""
+    return max(math.log(n), 1.0)
+
+
+def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tensor:
+    out = torch.full((len(rows), length), value, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
+    return out
+
+
+class Family(ABC):
+    name: ClassVar[str]
+    default_metric: ClassVar[str]
+    # True where the family can only run on an encoder-decoder backbone (summarization).
+    needs_decoder: ClassVar[bool] = False
+    # True where evaluation generates text instead of reading logits.
+    generates: ClassVar[bool] = False
+
+    # --- reading -----------------------------------------------------------------------
+    @abstractmethod
+    def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        """Normalise and check one record's canonical fields; raise RecordError if malformed."""
+
+    # --- featurizing -------------------------------------------------------------------
+    @abstractmethod
+    def featurize(
+        self, records: Sequence[Record], spec: TaskSpec, tokenizer: Any, settings: FeatureSettings, train: bool
+    ) -> list[Feature]:
+        """Tokenize records into features (``train`` drops decoding aids; QA windows differ)."""
+
+    def decoder_labels(self, feature: Feature) -> np.ndarray | None:
+        """Target tokens the decoder is teacher-forced on (None: the decoder reads the input)."""
+        return None
+
+    @abstractmethod
+    def collate(self, features: Sequence[Feature], spec: TaskSpec, length: int, target_length: int) -> dict[str, torch.Tensor]:
+        """Targets for a segment; must include ``log_n`` (one ln n per feature) when labelled."""
+
+    # --- modelling ---------------------------------------------------------------------
+    @abstractmethod
+    def head_key(self, spec: TaskSpec) -> str:
+        """The head this task trains: its own (``cls/<task>``) or a shared one (``mc``, ``span``, ``lm``)."""
+
+    @abstractmethod
+    def build_head(self, spec: TaskSpec, hidden_size: int, dropout: float) -> nn.Module | None:
+        """A fresh head (None where the backbone's own LM head serves)."""
+
+    @abstractmethod
+    def forward(self, head: nn.Module | None, view: RowView, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Logits for each feature of the segment."""
+
+    @abstractmethod
+    def loss(self, logits: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Unscaled loss per feature, shape (features,)."""
+
+    # --- predicting and scoring ----------------------------------------------------------
+    @abstractmethod
+    def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
+        """One raw prediction per feature."""
+
+    def decode(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[Any]:
+        """Per-record predictions from per-feature ones (most families: one feature per record)."""
+        out: list[Any] = [None] * len(records)
+        for feature, pred in zip(features, raw):
+            out[feature["example"]] = pred
+        return out
+
+    @abstractmethod
+    def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
+        """Every metric of this family for the predictions against the records' references."""
+
+    @abstractmethod
+    def chance(self, records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
+        """Reference points for the headline metric: a ``random`` guess, and a ``trivial`` baseline
+        (majority class, most frequent option position, empty answer, lead sentence)."""
+
+    def metric_name(self, spec: TaskSpec) -> str:
+        return spec.metric or self.default_metric

@@ -1,0 +1,242 @@
+"""Extractive question answering (SQuAD format): one shared span head.
+
+The question and the context go into one row; a context longer than ``max_length`` is cut
+into windows that overlap by ``doc_stride`` tokens, each window a feature. A window without
+the answer points at position 0 (no answer), as for SQuAD 2.0. Start and end logits range
+over the candidate positions only (position 0 and the window's context tokens), and
+loss scaling uses n = the number of those candidates. Predicted token spans map back to
+character offsets, so the predicted answer is a substring of the original context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from muppet.evaluation import metrics as M
+from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, pad_rows, text
+from muppet.tasks.formats.base import RecordError
+from muppet.tasks.spec import TaskSpec
+
+TOP_K = 20  # start/end candidates per window considered in decoding
+
+
+def _answers(fields: Mapping[str, Any], context: str) -> dict[str, list[Any]]:
+    raw = fields.get("answers")
+    if raw is None:
+        raise RecordError("missing", "answers")
+    if isinstance(raw, Mapping):
+        texts, starts = list(raw.get("text", [])), list(raw.get("start", raw.get("answer_start", [])))
+    elif isinstance(raw, (list, tuple)):
+        texts, starts = [], []
+        for item in raw:
+            if not isinstance(item, Mapping):
+                raise RecordError("each answer must be an object with text and answer_start", "answers")
+            texts.append(item.get("text"))
+            starts.append(item.get("answer_start", item.get("start")))
+    else:
+        raise RecordError(f"expected answers, got {type(raw).__name__}", "answers")
+    if len(starts) != len(texts):
+        raise RecordError(f"{len(texts)} answer texts but {len(starts)} offsets", "answers")
+    out_t: list[str] = []
+    out_s: list[int] = []
+    for answer, start in zip(texts, starts):
+        if not isinstance(answer, str) or not answer.strip():
+            raise RecordError("empty answer text", "answers")
+        if start is None:
+            start = context.find(answer)
+            if start < 0:
+                raise RecordError(f"answer {answer[:60]!r} does not occur in the context", "answers")
+        try:
+            start = int(start)
+        except (TypeError, ValueError):
+            raise RecordError(f"answer offset {start!r} is not an integer", "answers") from None
+        if context[start : start + len(answer)] != answer:
+            where = "is outside the context" if not 0 <= start < len(context) else "does not match the context"
+            raise RecordError(f"answer {answer[:60]!r} at offset {start} {where}", "answers")
+        out_t.append(answer)
+        out_s.append(start)
+    return {"text": out_t, "start": out_s}
+
+
+class SpanHead(nn.Module):
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.qa_outputs = nn.Linear(hidden_size, 2)
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        return self.qa_outputs(states)
+
+
+class ExtractiveQA(Family):
+    name = "extractive_qa"
+    default_metric = "f1"
+
+    def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        context = text(fields, "context")
+        answers = _answers(fields, context)
+        if not answers["text"] and not spec.options.get("unanswerable", False):
+            raise RecordError("no answer (this task does not declare unanswerable questions)", "answers")
+        record: Record = {
+            "id": str(fields.get("id", "")),
+            "context": context,
+            "question": text(fields, "question"),
+            "answers": answers,
+        }
+        record["group"] = str(fields["group"]) if fields.get("group") is not None else None
+        if record["group"] is None:
+            del record["group"]
+        return record
+
+    def _questions(self, records: Sequence[Record], tokenizer: Any, max_tokens: int) -> list[str]:
+        """Questions cut to ``max_tokens`` tokens, so the context always keeps room in a window."""
+        questions = [r["question"].lstrip() for r in records]
+        enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+        out = []
+        for q, ids, offsets in zip(questions, enc["input_ids"], enc["offset_mapping"]):
+            out.append(q if len(ids) <= max_tokens else q[: offsets[max_tokens - 1][1]])
+        return out
+
+    def featurize(
+        self, records: Sequence[Record], spec: TaskSpec, tokenizer: Any, settings: FeatureSettings, train: bool
+    ) -> list[Feature]:
+        if not records:
+            return []
+        questions = self._questions(records, tokenizer, max(settings.max_length // 3, 8))
+        contexts = [r["context"] for r in records]
+        enc = tokenizer(
+            questions,
+            contexts,
+            truncation="only_second",
+            max_length=settings.max_length,
+            stride=settings.doc_stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        types_all = enc.get("token_type_ids")
+        features: list[Feature] = []
+        for j, ids in enumerate(enc["input_ids"]):
+            example = int(enc["overflow_to_sample_mapping"][j])
+            seq = enc.sequence_ids(j)
+            ctx = [t for t, s in enumerate(seq) if s == 1]
+            if not ctx:
+                continue
+            c0, c1 = ctx[0], ctx[-1]
+            offsets = np.asarray(enc["offset_mapping"][j], dtype=np.int32)
+            start = end = 0
+            answers = records[example]["answers"]
+            if answers["text"]:
+                s = answers["start"][0]
+                e = s + len(answers["text"][0])
+                if offsets[c0][0] <= s and offsets[c1][1] >= e:
+                    start = c0
+                    while start <= c1 and offsets[start][0] <= s:
+                        start += 1
+                    start -= 1
+                    end = c1
+                    while end >= c0 and offsets[end][1] >= e:
+                        end -= 1
+                    end += 1
+            feature: Feature = {
+                "rows": [np.asarray(ids, dtype=np.int32)],
+                "types": None if types_all is None else [np.asarray(types_all[j], dtype=np.int8)],
+                "example": example,
+                "span": (c0, c1),
+                "start": start,
+                "end": end,
+            }
+            if not train:
+                off = np.full((len(ids), 2), -1, dtype=np.int32)
+                off[c0 : c1 + 1] = offsets[c0 : c1 + 1]
+                feature["offsets"] = off
+            features.append(feature)
+        return features
+
+    def collate(self, features: Sequence[Feature], spec: TaskSpec, length: int, target_length: int) -> dict[str, torch.Tensor]:
+        n = len(features)
+        candidates = torch.zeros((n, length), dtype=torch.bool)
+        candidates[:, 0] = True
+        for i, f in enumerate(features):
+            c0, c1 = f["span"]
+            candidates[i, c0 : c1 + 1] = True
+        return {
+            "start": torch.tensor([f["start"] for f in features], dtype=torch.long),
+            "end": torch.tensor([f["end"] for f in features], dtype=torch.long),
+            "candidates": candidates,
+            "log_n": torch.tensor([log_n(int(c.sum())) for c in candidates], dtype=torch.float32),
+        }
+
+    def head_key(self, spec: TaskSpec) -> str:
+        return "span"
+
+    def build_head(self, spec: TaskSpec, hidden_size: int, dropout: float) -> nn.Module:
+        return SpanHead(hidden_size)
+
+    def forward(self, head: nn.Module | None, view: RowView, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        assert head is not None
+        logits = head(view.states).float()  # (n, length, 2)
+        mask = targets["candidates"].to(logits.device)[:, : logits.shape[1]]
+        return logits.masked_fill(~mask.unsqueeze(-1), float("-inf"))
+
+    def loss(self, logits: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        start = F.cross_entropy(logits[..., 0], targets["start"].to(logits.device), reduction="none")
+        end = F.cross_entropy(logits[..., 1], targets["end"].to(logits.device), reduction="none")
+        return (start + end) / 2
+
+    def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
+        """Per window: the best spans as (score, char start, char end), and the no-answer score."""
+        out = []
+        logits = logits.float().cpu()
+        k = min(TOP_K, logits.shape[1])
+        for f, lg in zip(features, logits):
+            s_log, e_log = lg[:, 0], lg[:, 1]
+            offsets = f["offsets"]
+            null = float(s_log[0] + e_log[0])
+            spans = []
+            for s in s_log.topk(k).indices.tolist():
+                for e in e_log.topk(k).indices.tolist():
+                    if s == 0 or e == 0 or e < s or e - s + 1 > settings.max_answer_length:
+                        continue
+                    if s >= len(offsets) or e >= len(offsets) or offsets[s][0] < 0 or offsets[e][0] < 0:
+                        continue
+                    score = float(s_log[s] + e_log[e])
+                    if score == float("-inf"):
+                        continue
+                    spans.append((score, int(offsets[s][0]), int(offsets[e][1])))
+            spans.sort(reverse=True)
+            out.append({"spans": spans[:TOP_K], "null": null})
+        return out
+
+    def decode(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[Any]:
+        best: list[tuple[float, int, int] | None] = [None] * len(records)
+        null: list[float] = [float("inf")] * len(records)
+        for f, pred in zip(features, raw):
+            i = f["example"]
+            null[i] = min(null[i], pred["null"])
+            if pred["spans"] and (best[i] is None or pred["spans"][0][0] > best[i][0]):  # type: ignore[index]
+                best[i] = pred["spans"][0]
+        allow_null = bool(spec.options.get("unanswerable", False))
+        answers = []
+        for i, record in enumerate(records):
+            span = best[i]
+            if span is None:
+                answers.append("")
+            elif allow_null and null[i] > span[0]:
+                answers.append("")
+            else:
+                answers.append(record["context"][span[1] : span[2]])
+        return answers
+
+    def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
+        return M.squad_scores(predictions, [r["answers"]["text"] for r in records])
+
+    def chance(self, records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
+        empty = M.squad_scores([""] * len(records), [r["answers"]["text"] for r in records])
+        return {"random": 0.0, "trivial": empty[self.metric_name(spec)]}

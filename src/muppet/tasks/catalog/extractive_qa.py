@@ -1,0 +1,3 @@
+"""extractive_qa tasks."""
+
+from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register  # noqa: F401

@@ -1,0 +1,3 @@
+"""multiple_choice tasks."""
+
+from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register  # noqa: F401

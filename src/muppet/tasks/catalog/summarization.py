@@ -1,0 +1,3 @@
+"""summarization tasks."""
+
+from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register  # noqa: F401

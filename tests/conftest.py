@@ -1,0 +1,27 @@
+"""Shared fixtures: the real data directory (when present) and tiny tokenizers/models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _real_data_dir() -> Path | None:
+    for candidate in (os.environ.get("MUPPET_DATA_DIR"), Path(__file__).resolve().parents[2] / "shared" / "data"):
+        if candidate and (Path(candidate) / "MANIFEST.md").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """``../shared/data`` (or $MUPPET_DATA_DIR); tests that need it are skipped without it."""
+    path = _real_data_dir()
+    if path is None:
+        pytest.skip("real datasets not available (set MUPPET_DATA_DIR)")
+    return path
