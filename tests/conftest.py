@@ -25,3 +25,15 @@ def real_data_dir() -> Path:
     if path is None:
         pytest.skip("real datasets not available (set MUPPET_DATA_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session folder holding tiny models (tiny-bert, tiny-bart, tiny-t5) and tiny task data."""
+    import tiny
+
+    root = tmp_path_factory.mktemp("tiny")
+    tiny.write_tiny_data(root / "data")
+    for kind in ("bert", "bart", "t5"):
+        tiny.model_dir(root, kind)
+    return root

@@ -88,8 +88,13 @@ def as_index(value: Any, size: int, name: str = "label") -> int:
 
 
 def log_n(n: int | float) -> float:
-    """ln(n), the loss-scaling divisor; n <= e (e.g. regression) means no scaling."""
-    return max(math.log(n), 1.0)
+    """ln(n), the loss-scaling divisor for an output space of size n (> 1).
+
+    Binary tasks are divided by ln 2 < 1, i.e. scaled *up*: at chance every scaled loss is 1.
+    """
+    if n <= 1:
+        raise ValueError(f"loss scaling needs an output space of more than one element, got {n}")
+    return math.log(n)
 
 
 def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tensor:

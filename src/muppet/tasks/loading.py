@@ -18,7 +18,7 @@ from muppet.errors import ConfigError, DataError
 from muppet.families import get_family
 from muppet.tasks.formats import FORMATS, BadRecord, Loc, RecordError
 from muppet.tasks.formats.base import has_bad_bytes
-from muppet.tasks.spec import Column, TaskSpec
+from muppet.tasks.spec import SPLITS, Column, TaskSpec
 
 MAX_ERRORS_SHOWN = 20
 Record = dict[str, Any]
@@ -149,8 +149,8 @@ def read_split(
     """Read one split from local files (``source=local``), the hub (``hub``), or the first that has it."""
     if source not in ("auto", "local", "hub"):
         raise ConfigError(f"source must be auto, local or hub, not {source!r}")
-    local_ok = split in spec.local_splits(data_dir)
-    if source == "local" or (source == "auto" and local_ok):
+    use_local = source == "local" or (source == "auto" and "train" in spec.local_splits(data_dir))
+    if use_local:
         if not data_dir:
             raise ConfigError("data_dir is not set (config key data_dir or $MUPPET_DATA_DIR)")
         return read_local_split(spec, split, data_dir, on_bad_record)
@@ -161,9 +161,13 @@ def read_split(
 
 
 def available_splits(spec: TaskSpec, data_dir: str | os.PathLike[str] | None, source: str = "auto") -> list[str]:
-    local = spec.local_splits(data_dir) if source in ("auto", "local") else []
-    hub = list(spec.hub.splits) if spec.hub is not None and source in ("auto", "hub") else []
-    return [s for s in ("train", "dev", "test") if s in local or (source != "local" and s in hub)]
+    """The splits a run would read. ``auto`` takes the local files when the training split is
+    on disk, else the hub: never a mix, since two copies of a dataset need not agree."""
+    local = spec.local_splits(data_dir)
+    hub = [s for s in SPLITS if spec.hub is not None and s in spec.hub.splits]
+    if source == "local" or (source == "auto" and "train" in local):
+        return local
+    return hub if source in ("auto", "hub") else []
 
 
 def record_key(record: Record) -> str:

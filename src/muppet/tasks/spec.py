@@ -134,3 +134,34 @@ def _load_catalog() -> None:
     if not _loaded:
         _loaded = True
         import muppet.tasks.catalog  # noqa: F401
+
+
+def spec_to_dict(spec: TaskSpec) -> dict[str, Any]:
+    """A JSON-ready description of a task (stored in exports, so heads can be rebuilt anywhere)."""
+    import dataclasses
+
+    return dataclasses.asdict(spec)
+
+
+def spec_from_dict(data: Mapping[str, Any]) -> TaskSpec:
+    fields_ = dict(data)
+    local = fields_.pop("local", None)
+    hub = fields_.pop("hub", None)
+    if local is not None:
+        local = dict(local)
+        local["splits"] = {k: tuple(v) for k, v in local["splits"].items()}
+        local["columns"] = {k: v if isinstance(v, str) else tuple(v) for k, v in local.get("columns", {}).items()}
+        local = LocalSource(**local)
+    if hub is not None:
+        hub = dict(hub)
+        hub["columns"] = {k: v if isinstance(v, str) else tuple(v) for k, v in hub.get("columns", {}).items()}
+        hub = HubSource(**hub)
+    labels = tuple(fields_.pop("labels", ()) or ())
+    label_range = fields_.pop("label_range", None)
+    return TaskSpec(
+        local=local,
+        hub=hub,
+        labels=labels,
+        label_range=tuple(label_range) if label_range is not None else None,  # type: ignore[arg-type]
+        **fields_,
+    )

@@ -1,3 +1,326 @@
-"""multiple_choice tasks."""
+"""Multiple-choice tasks (commonsense and reading comprehension with options): one shared ranking head.
 
-from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register  # noqa: F401
+Readers for the sources that need parsing live in ``muppet.tasks.formats.multiple_choice``;
+they yield canonical fields, so those tasks declare no ``columns``.
+"""
+
+from muppet.tasks.formats import multiple_choice as _formats  # noqa: F401  (registers the readers)
+from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
+
+register(
+    TaskSpec(
+        name="copa",
+        family="multiple_choice",
+        description=(
+            "Choice of Plausible Alternatives (SuperGLUE COPA): pick the cause or effect of a premise; "
+            "the cause/effect flag is rendered as a question. Only dev-sized data exists here, so the "
+            "official validation (val.jsonl, 100) and the FewGLUE train (32) and dev32 (32) subsets of "
+            "the official train, which share no premise with it, form one 164-item training pool."
+        ),
+        local=LocalSource(
+            format="copa",
+            splits={"train": ("fewglue/train.jsonl", "fewglue/dev32.jsonl", "val.jsonl")},
+        ),
+        # The hub rows carry "cause"/"effect" in `question`, which needs the same rendering as the
+        # local reader; a plain column mapping cannot do it.
+        hub=None,
+    )
+)
+
+register(
+    TaskSpec(
+        name="piqa",
+        family="multiple_choice",
+        description=(
+            "Physical Interaction QA: choose the better of two solutions for a goal. valid.jsonl "
+            "(1,838) with its aligned valid-labels.lst is the training pool (train is absent); "
+            "tests.jsonl is unlabelled and not used."
+        ),
+        local=LocalSource(
+            format="jsonl_label_file",
+            splits={"train": ("valid.jsonl",)},
+            options={"labels": "valid-labels.lst"},
+            columns={"question": "goal", "choices": ("sol1", "sol2"), "label": "label"},
+        ),
+        hub=HubSource(
+            "ybisk/piqa",
+            splits={"train": "train", "dev": "validation"},
+            columns={"question": "goal", "choices": ("sol1", "sol2"), "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="cosmos_qa",
+        family="multiple_choice",
+        description=(
+            "Cosmos QA: commonsense reading comprehension over everyday narratives, 4 options. "
+            "Only the official validation CSV (2,985) is here; it is the training pool, grouped by "
+            "context (up to 4 questions share one)."
+        ),
+        local=LocalSource(
+            format="csv",
+            splits={"train": ("valid.csv",)},
+            columns={
+                "context": "context",
+                "question": "question",
+                "choices": ("answer0", "answer1", "answer2", "answer3"),
+                "label": "label",
+                "group": "context",
+            },
+        ),
+        hub=HubSource(
+            "allenai/cosmos_qa",
+            splits={"train": "train", "dev": "validation"},
+            columns={
+                "context": "context",
+                "question": "question",
+                "choices": ("answer0", "answer1", "answer2", "answer3"),
+                "label": "label",
+                "group": "context",
+            },
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="commonsense_qa",
+        family="multiple_choice",
+        description=(
+            "CommonsenseQA: 5-way commonsense questions. Train (9,741) and dev (1,221) from the GKP "
+            "re-pack {query, cands, answer text}; the label is the first candidate equal to the answer, "
+            "and verbatim repeated candidates (122 train / 24 dev items) are dropped. "
+            "dev_rand_split.jsonl (first 100 dev items) and the unlabelled test are not used."
+        ),
+        local=LocalSource(
+            format="gkp_json",
+            splits={"train": ("train.csqa.json",), "dev": ("dev.csqa.json",)},
+        ),
+        # tau/commonsense_qa nests the options ({label, text}) and keys the answer by letter.
+        hub=None,
+    )
+)
+
+register(
+    TaskSpec(
+        name="qasc",
+        family="multiple_choice",
+        description=(
+            "QASC: 8-way grade-school science questions. Only dev (926, GKP re-pack) is labelled, so "
+            "it is the training pool, grouped by question text (a few questions recur). The gold facts "
+            "are not used: they are absent from the test set and the combined fact usually states the "
+            "answer, so the task stays closed-book question answering."
+        ),
+        local=LocalSource(format="gkp_json", splits={"train": ("dev.qasc.json",)}),
+        # allenai/qasc nests the options ({label, text}) and keys the answer by letter.
+        hub=None,
+    )
+)
+
+_ARC_NOTE = (
+    "MMLU-style CSVs: arc_*_dev.csv is the ARC train split and arc_*_test.csv the ARC dev split; "
+    "arc_*.jsonl (llm-foundry, 'Question: ' prefix removed) is the ARC test split. Answer keys "
+    "A-D or 1-4; 3-option items drop their empty D. Filtered as upstream losses: rows whose four "
+    "options are all empty (every digit-keyed item lost its options in the conversion) and rows "
+    "answered 'E' (the fifth option was cut)."
+)
+
+register(
+    TaskSpec(
+        name="arc_easy",
+        family="multiple_choice",
+        description=(
+            "AI2 Reasoning Challenge, Easy set: science questions with 3-5 options. " + _ARC_NOTE + " "
+            "Filtered: train 102 without options + 2 'E' (2,251 -> 2,147), dev 21 without options "
+            "(570 -> 549); test 2,376."
+        ),
+        local=LocalSource(
+            format="arc",
+            splits={
+                "train": ("arc_easy_dev.csv",),
+                "dev": ("arc_easy_test.csv",),
+                "test": ("arc_easy.jsonl",),
+            },
+        ),
+        # allenai/ai2_arc nests the options ({text, label}) and mixes letter and digit keys.
+        hub=None,
+    )
+)
+
+register(
+    TaskSpec(
+        name="arc_challenge",
+        family="multiple_choice",
+        description=(
+            "AI2 Reasoning Challenge, Challenge set: science questions with 3-5 options. " + _ARC_NOTE + " "
+            "Filtered: train 23 without options (1,119 -> 1,096), dev 4 without options + 1 'E' "
+            "(299 -> 294); test 1,172."
+        ),
+        local=LocalSource(
+            format="arc",
+            splits={
+                "train": ("arc_challenge_dev.csv",),
+                "dev": ("arc_challenge_test.csv",),
+                "test": ("arc_challenge.jsonl",),
+            },
+        ),
+        hub=None,
+    )
+)
+
+register(
+    TaskSpec(
+        name="openbookqa",
+        family="multiple_choice",
+        description=(
+            "OpenBookQA: 4-way elementary science questions (closed book). Only the main test split "
+            "(500, llm-foundry {query, choices, gold}) is here; it is the training pool."
+        ),
+        local=LocalSource(format="icl_mc", splits={"train": ("openbook_qa.jsonl",)}),
+        # allenai/openbookqa nests the options ({text, label}) and keys the answer by letter.
+        hub=None,
+    )
+)
+
+register(
+    TaskSpec(
+        name="winogrande",
+        family="multiple_choice",
+        description=(
+            "WinoGrande: two-way pronoun/blank resolution. Only dev (1,267, llm-foundry partial-scoring "
+            "form) is here; it is the training pool. Each option is the complete sentence "
+            "(context option + continuation), encoded alone; records sharing context options are grouped."
+        ),
+        local=LocalSource(format="icl_partial", splits={"train": ("winogrande.jsonl",)}),
+        # The hub keeps the blank: the sentence with "_" is the context and each filler an option
+        # (answer "1"/"2" -> option 0/1), the standard multiple-choice reading of WinoGrande.
+        hub=HubSource(
+            "allenai/winogrande",
+            "winogrande_xl",
+            splits={"train": "train", "dev": "validation"},
+            columns={"context": "sentence", "choices": ("option1", "option2"), "label": "answer"},
+            label_map={"1": "0", "2": "1"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="wsc273",
+        family="multiple_choice",
+        description=(
+            "Winograd Schema Challenge WSC273 (not SuperGLUE WSC): two-way pronoun resolution. The 273 "
+            "problems (llm-foundry partial-scoring form) are the training pool; each option is the "
+            "complete sentence, encoded alone; the two sentences of a schema share a group."
+        ),
+        local=LocalSource(format="icl_partial", splits={"train": ("winograd_wsc.jsonl",)}),
+        hub=HubSource(
+            "ErnestSDavis/winograd_wsc",
+            "wsc273",
+            splits={"train": "test"},
+            columns={"context": "text", "question": "pronoun", "choices": "options", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="race",
+        family="multiple_choice",
+        description=(
+            "RACE (middle + high school English exams): 4-way reading comprehension. Packed jsonl "
+            "{file, text} with one original passage file per line; one record per question, grouped "
+            "by passage file. train/dev/test = the high + middle files (87,866 / 4,887 / 4,934 questions)."
+        ),
+        local=LocalSource(
+            format="race_packed",
+            splits={
+                "train": ("train_high.jsonl", "train_middle.jsonl"),
+                "dev": ("dev_high.jsonl", "dev_middle.jsonl"),
+                "test": ("test_high.jsonl", "test_middle.jsonl"),
+            },
+        ),
+        hub=HubSource(
+            "ehovy/race",
+            "all",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={
+                "context": "article",
+                "question": "question",
+                "choices": "options",
+                "label": "answer",
+                "group": "example_id",
+            },
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="mctest",
+        family="multiple_choice",
+        description=(
+            "MCTest (MC160 + MC500 together): 4-way questions on children's stories. X.tsv stories with "
+            "aligned X.ans answers; '\\newline' escapes become line breaks and the 'one:'/'multiple:' "
+            "question prefixes are stripped; grouped by story id. train/dev/test = 1,480 / 320 / 840 questions."
+        ),
+        local=LocalSource(
+            format="mctest_tsv",
+            splits={
+                "train": ("mc160.train.tsv", "mc500.train.tsv"),
+                "dev": ("mc160.dev.tsv", "mc500.dev.tsv"),
+                "test": ("mc160.test.tsv", "mc500.test.tsv"),
+            },
+        ),
+        # sagnikrayc/mctest keeps the options in a dict {A, B, C, D}; not a column mapping.
+        hub=None,
+    )
+)
+
+register(
+    TaskSpec(
+        name="quail",
+        family="multiple_choice",
+        description=(
+            "QuAIL v1.3: 4-way reading comprehension with unanswerable-question options, 4 domains. "
+            "Train is absent; the dev (120 texts / 2,164 q) and challenge (30 fiction texts / 556 q) "
+            "xml files, which share no text, form one training pool (2,720 q) grouped by text id, so "
+            "the held-out slice keeps whole texts."
+        ),
+        local=LocalSource(
+            format="quail_xml",
+            splits={"train": ("quail_1.3_dev_randomized.xml", "quail_1.3_challenge_randomized.xml")},
+        ),
+        hub=HubSource(
+            "textmachinelab/quail",
+            splits={"train": "train", "dev": "validation"},
+            columns={
+                "context": "context",
+                "question": "question",
+                "choices": "answers",
+                "label": "correct_answer_id",
+                "group": "context_id",
+            },
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="hellaswag",
+        family="multiple_choice",
+        description=(
+            "HellaSwag: pick the plausible continuation of an activity description (4 endings). The "
+            "full validation set (10,042, llama.cpp 6-line layout, bzip2) is the training pool; the "
+            "context is 'activity label: ctx', grouped by context."
+        ),
+        local=LocalSource(format="hellaswag_txt", splits={"train": ("hellaswag_val_full.txt.bz2",)}),
+        hub=HubSource(
+            "Rowan/hellaswag",
+            splits={"train": "train", "dev": "validation"},
+            columns={"context": "ctx", "choices": "endings", "label": "label", "group": "ctx"},
+        ),
+    )
+)

@@ -1,0 +1,231 @@
+"""One typed source of truth for a run: dataclasses validated on construction, YAML presets,
+``key=value`` overrides. Unknown keys are errors that name the nearest keys; the resolved
+config is written next to every run and checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from muppet.data.sampler import BATCHING, SAMPLING
+from muppet.errors import ConfigError
+from muppet.registry import nearest
+
+LOSS_SCALING = ("log", "none")
+PRECISION = ("fp32", "bf16", "fp16")
+SOURCES = ("auto", "local", "hub")
+ON_BAD_RECORD = ("error", "skip")
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+C = TypeVar("C", bound="BaseConfig")
+
+
+def _choice(name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        near = nearest(str(value), list(allowed), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ConfigError(f"{name}: {value!r} is not one of {list(allowed)}{hint}")
+
+
+def _positive(name: str, value: float | None, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{name}: must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """``value`` as type ``hint`` (YAML and key=value give strings for some numbers)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(name, value, option)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[-1] if errors else f"{name}: invalid value {value!r}")
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{name}: expected a list, got {value!r}")
+        return [_coerce(f"{name}[{i}]", v, item) for i, v in enumerate(value)]
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ConfigError(f"{name}: expected an integer, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected an integer, got {value!r}") from None
+    if hint is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name}: expected a number, got {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+    if hint is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise ConfigError(f"{name}: expected text, got {value!r}")
+        return str(value)
+    raise ConfigError(f"{name}: unsupported type {hint}")
+
+
+@dataclass
+class BaseConfig:
+    @classmethod
+    def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
+        hints = typing.get_type_hints(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            key = unknown[0]
+            near = nearest(key, names)
+            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise ConfigError(f"unknown config key {key!r}{hint}")
+        values = {k: _coerce(k, v, hints[k]) for k, v in data.items()}
+        return cls(**values)
+
+    @classmethod
+    def load(cls: type[C], path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()) -> C:
+        data: dict[str, Any] = {}
+        if path is not None:
+            p = Path(path)
+            if not p.is_file():
+                raise ConfigError(f"config file {p} not found")
+            try:
+                loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{p}: invalid YAML ({exc})") from None
+            if loaded is not None and not isinstance(loaded, dict):
+                raise ConfigError(f"{p}: expected a mapping of config keys")
+            data.update(loaded or {})
+        data.update(parse_overrides(overrides))
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r} is not of the form key=value")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+@dataclass
+class PrefinetuneConfig(BaseConfig):
+    # what to train
+    model: str = DEFAULT_MODEL
+    tasks: list[str] = field(default_factory=lambda: ["local"])  # task and mixture names
+    data_dir: str | None = None  # default: $MUPPET_DATA_DIR
+    source: str = "auto"  # auto: local files where present, else the hub
+    output_dir: str = "runs/prefinetune"
+    trust_remote_code: bool = False
+    # optimisation
+    max_steps: int = 1000
+    batch_size: int = 32  # examples per optimizer update (all processes together)
+    grad_accum_steps: int = 1
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    dropout: float = 0.1  # in the new heads
+    precision: str = "fp32"
+    seed: int = 42
+    cpu: bool = False  # force the CPU even where an accelerator is present
+    # the multi-task recipe
+    batching: str = "heterogeneous"
+    loss_scaling: str = "log"
+    sampling: str = "proportional"
+    temperature: float = 2.0  # used by sampling=temperature
+    max_examples_per_task: int | None = None
+    # data
+    max_length: int = 256
+    doc_stride: int = 128
+    max_target_length: int = 64
+    heldout_fraction: float = 0.1  # of a task without a dev split, carved off for evaluation
+    heldout_max: int = 1000
+    on_bad_record: str = "error"
+    # evaluation
+    eval_every: int = 0  # updates between dev evaluations; 0: only at the end
+    eval_max_examples: int | None = 1000  # per task, None for the whole dev split
+    eval_batch_size: int = 64
+    max_answer_length: int = 30
+    num_beams: int = 1
+    max_new_tokens: int = 64
+    # bookkeeping
+    log_every: int = 10
+    save_every: int = 0  # updates between checkpoints; 0: only at the end
+    keep_checkpoints: int = 2
+    resume: bool = False  # continue from the last complete checkpoint in output_dir
+    stop_after: int | None = None  # checkpoint and stop after this update (a job's time limit)
+    overwrite: bool = False  # start afresh in an output_dir that already holds a run
+    export: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tasks, str):
+            self.tasks = [self.tasks]
+        if not self.tasks:
+            raise ConfigError("tasks: name at least one task or mixture")
+        if self.data_dir is None:
+            self.data_dir = os.environ.get("MUPPET_DATA_DIR") or None
+        _choice("batching", self.batching, BATCHING)
+        _choice("loss_scaling", self.loss_scaling, LOSS_SCALING)
+        _choice("sampling", self.sampling, SAMPLING)
+        _choice("precision", self.precision, PRECISION)
+        _choice("source", self.source, SOURCES)
+        _choice("on_bad_record", self.on_bad_record, ON_BAD_RECORD)
+        for name in ("max_steps", "batch_size", "grad_accum_steps", "max_length", "eval_batch_size", "lr",
+                     "temperature", "max_target_length", "max_answer_length", "num_beams", "max_new_tokens",
+                     "log_every", "keep_checkpoints"):
+            _positive(name, getattr(self, name))
+        for name in ("weight_decay", "max_grad_norm", "dropout", "eval_every", "save_every", "doc_stride"):
+            _positive(name, getattr(self, name), allow_zero=True)
+        _positive("max_examples_per_task", self.max_examples_per_task)
+        _positive("eval_max_examples", self.eval_max_examples)
+        _positive("stop_after", self.stop_after)
+        if not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
+        if not 0 < self.heldout_fraction < 1:
+            raise ConfigError(f"heldout_fraction: must be in (0, 1), got {self.heldout_fraction}")
+        if self.dropout >= 1:
+            raise ConfigError(f"dropout: must be < 1, got {self.dropout}")
+        if self.batch_size % self.grad_accum_steps:
+            raise ConfigError(
+                f"batch_size ({self.batch_size}) must be divisible by grad_accum_steps ({self.grad_accum_steps})"
+            )
+        if self.doc_stride >= self.max_length:
+            raise ConfigError(f"doc_stride ({self.doc_stride}) must be smaller than max_length ({self.max_length})")

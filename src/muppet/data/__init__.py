@@ -1,0 +1,1 @@
+"""Sampling mixtures and building mixed batches."""

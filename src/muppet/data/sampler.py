@@ -1,0 +1,195 @@
+"""Which example comes at which step: a pure function of the seed, the step and the cursors.
+
+Every task is read as an endless stream: epoch ``e`` of task ``t`` is a permutation of its
+examples drawn from ``(seed, key(t), e)``, and a cursor counts how far into its stream a task
+is. An update draws ``examples_per_update`` slots; which task fills each slot depends on the
+batching mode and is drawn from ``(seed, step)``. The cursors are the only state, so a
+checkpoint that stores them resumes exactly, with no replay.
+
+An update is cut into ``num_shards`` equal shards (processes x accumulation micro-batches),
+so one process with k micro-batches and k processes with one each see the same examples.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from muppet.errors import ConfigError
+
+SAMPLING = ("proportional", "uniform", "temperature")
+BATCHING = ("heterogeneous", "homogeneous", "sequential")
+
+Slot = tuple[int, int]  # (task index, example index)
+
+
+def task_key(name: str) -> int:
+    """A stable integer per task name (seeds its permutations independently of mixture order)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def sampling_rates(
+    sizes: Sequence[int],
+    sampling: str = "proportional",
+    temperature: float = 1.0,
+    weights: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Probability of each task: proportional to its size (the paper's natural sampling),
+    uniform, or size^(1/temperature); ``weights`` multiply the result before normalising."""
+    n = np.asarray(sizes, dtype=np.float64)
+    if len(n) == 0 or np.any(n <= 0):
+        raise ConfigError(f"every task needs at least one training example (sizes {list(sizes)})")
+    if sampling == "proportional":
+        p = n
+    elif sampling == "uniform":
+        p = np.ones_like(n)
+    elif sampling == "temperature":
+        if temperature <= 0:
+            raise ConfigError(f"temperature must be > 0, not {temperature}")
+        p = n ** (1.0 / temperature)
+    else:
+        raise ConfigError(f"sampling must be one of {SAMPLING}, not {sampling!r}")
+    if weights is not None:
+        p = p * np.asarray(weights, dtype=np.float64)
+    return p / p.sum()
+
+
+def sequential_schedule(rates: np.ndarray, max_steps: int) -> np.ndarray:
+    """First step of each task's block when tasks run one after another (largest remainder)."""
+    quota = rates * max_steps
+    steps = np.floor(quota).astype(int)
+    for i in np.argsort(-(quota - steps), kind="stable")[: max_steps - steps.sum()]:
+        steps[i] += 1
+    return np.concatenate([[0], np.cumsum(steps)[:-1]])
+
+
+@lru_cache(maxsize=256)
+def _permutation(seed: int, key: int, epoch: int, size: int) -> np.ndarray:
+    return np.random.default_rng([seed, key, epoch]).permutation(size)
+
+
+def stream_indices(seed: int, key: int, size: int, start: int, count: int) -> list[int]:
+    """Examples at positions ``start .. start+count-1`` of a task's endless shuffled stream."""
+    out: list[int] = []
+    pos = start
+    while len(out) < count:
+        epoch, offset = divmod(pos, size)
+        take = min(count - len(out), size - offset)
+        out.extend(_permutation(seed, key, epoch, size)[offset : offset + take].tolist())
+        pos += take
+    return out
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    shards: tuple[tuple[Slot, ...], ...]
+    cursors: tuple[int, ...]  # after this update
+
+    @property
+    def tasks(self) -> set[int]:
+        return {t for shard in self.shards for t, _ in shard}
+
+
+def plan_update(
+    *,
+    seed: int,
+    step: int,
+    cursors: Sequence[int],
+    sizes: Sequence[int],
+    keys: Sequence[int],
+    rates: np.ndarray,
+    examples_per_update: int,
+    num_shards: int = 1,
+    batching: str = "heterogeneous",
+    max_steps: int = 1,
+) -> UpdatePlan:
+    """The examples of update ``step`` and the cursors after it (pure; no hidden state)."""
+    if examples_per_update % num_shards:
+        raise ConfigError(
+            f"batch_size {examples_per_update} must be divisible by processes x grad_accum_steps ({num_shards})"
+        )
+    rng = np.random.default_rng([seed, step, 0x5EED])
+    num_tasks = len(sizes)
+    if batching == "heterogeneous":
+        slots = rng.choice(num_tasks, size=examples_per_update, p=rates)
+    elif batching == "homogeneous":
+        slots = np.full(examples_per_update, rng.choice(num_tasks, p=rates))
+    elif batching == "sequential":
+        starts = sequential_schedule(rates, max_steps)
+        slots = np.full(examples_per_update, int(np.searchsorted(starts, step, side="right") - 1))
+    else:
+        raise ConfigError(f"batching must be one of {BATCHING}, not {batching!r}")
+    counts = np.bincount(slots, minlength=num_tasks)
+    drawn = {
+        t: iter(stream_indices(seed, keys[t], sizes[t], cursors[t], int(counts[t])))
+        for t in range(num_tasks)
+        if counts[t]
+    }
+    filled = [(int(t), next(drawn[int(t)])) for t in slots]
+    per_shard = examples_per_update // num_shards
+    shards = tuple(tuple(filled[i * per_shard : (i + 1) * per_shard]) for i in range(num_shards))
+    new_cursors = tuple(int(c + k) for c, k in zip(cursors, counts))
+    return UpdatePlan(shards, new_cursors)
+
+
+class MixtureSampler:
+    """Holds the cursors and step between updates; checkpointed through state_dict()."""
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        sizes: Sequence[int],
+        rates: np.ndarray,
+        *,
+        seed: int,
+        examples_per_update: int,
+        num_shards: int,
+        batching: str,
+        max_steps: int,
+    ) -> None:
+        self.names = list(names)
+        self.sizes = list(sizes)
+        self.keys = [task_key(n) for n in names]
+        self.rates = rates
+        self.seed = seed
+        self.examples_per_update = examples_per_update
+        self.num_shards = num_shards
+        self.batching = batching
+        self.max_steps = max_steps
+        self.step = 0
+        self.cursors: tuple[int, ...] = tuple(0 for _ in names)
+
+    def next_update(self) -> UpdatePlan:
+        plan = plan_update(
+            seed=self.seed,
+            step=self.step,
+            cursors=self.cursors,
+            sizes=self.sizes,
+            keys=self.keys,
+            rates=self.rates,
+            examples_per_update=self.examples_per_update,
+            num_shards=self.num_shards,
+            batching=self.batching,
+            max_steps=self.max_steps,
+        )
+        self.step += 1
+        self.cursors = plan.cursors
+        return plan
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "cursors": dict(zip(self.names, self.cursors))}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        cursors = state["cursors"]
+        if set(cursors) != set(self.names):
+            raise ConfigError(
+                "the checkpoint was written for another mixture "
+                f"(tasks {sorted(cursors)} vs {sorted(self.names)}); resume with the same tasks"
+            )
+        self.step = int(state["step"])
+        self.cursors = tuple(int(cursors[n]) for n in self.names)

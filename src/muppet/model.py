@@ -1,0 +1,69 @@
+"""MultiTaskModel: one backbone, heads by key, one backbone pass per mixed micro-batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from muppet.backbone import Backbone
+from muppet.data.batching import MixedBatch
+from muppet.errors import ConfigError
+from muppet.families import get_family
+from muppet.families.base import RowView
+
+if TYPE_CHECKING:
+    from muppet.tasks.spec import TaskSpec
+
+
+def _module_name(key: str) -> str:
+    # nn.Module names cannot contain '.', and '/' reads badly in state dicts: cls/rte -> cls__rte
+    return key.replace("/", "__")
+
+
+class MultiTaskModel(nn.Module):
+    def __init__(self, backbone: Backbone, specs: Sequence[TaskSpec], dropout: float = 0.1) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.heads = nn.ModuleDict()
+        self.head_keys: dict[str, str] = {}  # task -> head key
+        self.head_info: dict[str, dict[str, object]] = {}
+        for spec in specs:
+            self.add_task(spec, dropout)
+
+    def add_task(self, spec: TaskSpec, dropout: float = 0.1) -> str:
+        family = get_family(spec.family)
+        if family.needs_decoder and not self.backbone.is_encoder_decoder:
+            raise ConfigError(
+                f"task {spec.name!r} ({spec.family}) needs an encoder-decoder backbone (BART, T5, ...); "
+                f"{type(self.backbone.model).__name__} is encoder-only"
+            )
+        key = family.head_key(spec)
+        self.head_keys[spec.name] = key
+        if key not in self.head_info:
+            head = family.build_head(spec, self.backbone.hidden_size, dropout)
+            if head is not None:
+                self.heads[_module_name(key)] = head
+            self.head_info[key] = {"family": spec.family, "class": type(head).__name__ if head else "lm_head"}
+        return key
+
+    def head(self, key: str) -> nn.Module | None:
+        name = _module_name(key)
+        return self.heads[name] if name in self.heads else None
+
+    def forward(self, batch: MixedBatch) -> list[torch.Tensor]:
+        """Logits for each segment of the batch, in segment order."""
+        states = self.backbone(
+            batch.input_ids,
+            batch.attention_mask,
+            batch.token_type_ids,
+            batch.decoder_input_ids,
+            batch.decoder_attention_mask,
+        )
+        outputs = []
+        for seg in batch.segments:
+            view = RowView(states[seg.rows], batch.input_ids[seg.rows], batch.attention_mask[seg.rows], self.backbone)
+            outputs.append(get_family(seg.family).forward(self.head(seg.head), view, seg.targets))
+        return outputs

@@ -1,0 +1,73 @@
+"""Named mixtures: a list of tasks, optional per-task weights, first-class and registered."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from muppet.errors import ConfigError
+from muppet.registry import Registry, unknown
+from muppet.tasks.spec import TASKS, TaskSpec, all_tasks
+
+
+@dataclass(frozen=True)
+class Mixture:
+    name: str
+    description: str
+    # The member tasks; a callable is evaluated against the data directory (e.g. "every task
+    # readable here").
+    tasks: Sequence[str] | Callable[[str | None], Sequence[str]]
+    weights: Mapping[str, float] = field(default_factory=dict)  # multiply the sampling rates
+
+    def resolve(self, data_dir: str | None) -> list[str]:
+        names = list(self.tasks(data_dir) if callable(self.tasks) else self.tasks)
+        if not names:
+            raise ConfigError(f"mixture {self.name!r} has no tasks here (data_dir={data_dir!r})")
+        return names
+
+
+MIXTURES: Registry[Mixture] = Registry("mixture")
+
+
+def _local(data_dir: str | None) -> list[str]:
+    return [spec.name for spec in all_tasks() if "train" in spec.local_splits(data_dir)]
+
+
+def _family(family: str) -> Callable[[str | None], list[str]]:
+    def tasks(data_dir: str | None) -> list[str]:
+        return [n for n in _local(data_dir) if TASKS[n].family == family]
+
+    return tasks
+
+
+MIXTURES.register("local", Mixture("local", "every task whose training files are under data_dir", _local))
+for _fam in ("classification", "multiple_choice", "extractive_qa", "summarization"):
+    MIXTURES.register(f"local_{_fam}", Mixture(f"local_{_fam}", f"every local {_fam} task", _family(_fam)))
+
+
+def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tuple[list[TaskSpec], dict[str, float]]:
+    """Task specs for a list of task and mixture names (deduplicated, in order) and their weights."""
+    all_tasks()  # the catalogue registers itself on first use
+    specs: list[TaskSpec] = []
+    weights: dict[str, float] = {}
+    seen: set[str] = set()
+    data = str(data_dir) if data_dir else None
+    repeated = sorted({n for n in names if list(names).count(n) > 1})
+    if repeated:
+        raise ConfigError(f"tasks: {repeated} listed more than once")
+    for name in names:
+        if name in TASKS:
+            members, mix_weights = [name], {}
+        elif name in MIXTURES:
+            mixture = MIXTURES[name]
+            members, mix_weights = mixture.resolve(data), dict(mixture.weights)
+        else:
+            raise unknown("task or mixture", name, TASKS.names() + MIXTURES.names())
+        for member in members:
+            if member in seen:
+                continue
+            seen.add(member)
+            specs.append(TASKS[member])
+            weights[member] = float(mix_weights.get(member, 1.0))
+    return specs, weights

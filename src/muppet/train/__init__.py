@@ -1,0 +1,1 @@
+"""The pre-finetuning loop, its checkpoints and the export."""

@@ -1,0 +1,163 @@
+"""The export: a folder that plain ``transformers`` loads, plus the heads and a description.
+
+- the backbone and tokenizer (``save_pretrained``; ``AutoModel.from_pretrained`` loads them);
+- ``heads.safetensors``: every head's weights, keyed ``<module>.<parameter>``;
+- ``muppet.json``: the tasks (full specs, label maps), the heads, the mixture and the config;
+- ``README.md``: a model card listing the mixture and the dev metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from muppet import __version__
+from muppet.backbone import Backbone
+from muppet.errors import ConfigError
+from muppet.model import MultiTaskModel
+from muppet.tasks.spec import TaskSpec, spec_from_dict, spec_to_dict
+
+HEADS_FILE = "heads.safetensors"
+MANIFEST_FILE = "muppet.json"
+FORMAT_VERSION = 1
+
+
+def export_model(
+    model: MultiTaskModel,
+    tokenizer: Any,
+    specs: Sequence[TaskSpec],
+    directory: str | os.PathLike[str],
+    *,
+    base_model: str,
+    step: int,
+    task_info: Mapping[str, Mapping[str, Any]] | None = None,
+    mixture: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the export atomically (a temporary folder renamed into place)."""
+    final = Path(directory)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.backbone.model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    heads = {
+        f"{name}.{key}": value.detach().cpu().contiguous()
+        for name, module in model.heads.items()
+        for key, value in module.state_dict().items()
+    }
+    if heads:
+        save_file(heads, str(tmp / HEADS_FILE), metadata={"format": "pt", "muppet": __version__})
+    info = task_info or {}
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "muppet_version": __version__,
+        "base_model": base_model,
+        "architecture": type(model.backbone.model).__name__,
+        "encoder_decoder": model.backbone.is_encoder_decoder,
+        "hidden_size": model.backbone.hidden_size,
+        "steps": step,
+        "heads": {key: {**value, "module": key.replace("/", "__")} for key, value in model.head_info.items()},
+        "tasks": [
+            {
+                "name": spec.name,
+                "family": spec.family,
+                "head": model.head_keys[spec.name],
+                "labels": list(spec.labels),
+                "label_range": list(spec.label_range) if spec.label_range else None,
+                **dict(info.get(spec.name, {})),
+                "spec": spec_to_dict(spec),
+            }
+            for spec in specs
+        ],
+        "mixture": dict(mixture or {}),
+        "config": dict(config or {}),
+    }
+    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    (tmp / "README.md").write_text(model_card(manifest), encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def model_card(manifest: Mapping[str, Any]) -> str:
+    tasks = manifest["tasks"]
+    lines = [
+        "---",
+        "library_name: transformers",
+        f"base_model: {manifest['base_model']}",
+        "tags: [muppet, pre-finetuning, multi-task]",
+        "---",
+        "",
+        f"# {manifest['base_model']}, pre-finetuned with muppet",
+        "",
+        f"Pre-finetuned (MUPPET, Aghajanyan et al. 2021) for {manifest['steps']} updates on "
+        f"{len(tasks)} tasks with muppet {manifest['muppet_version']}. The backbone loads with plain "
+        "`transformers`:",
+        "",
+        "```python",
+        "from transformers import AutoModel, AutoTokenizer",
+        'model = AutoModel.from_pretrained("path/to/export")',
+        'tokenizer = AutoTokenizer.from_pretrained("path/to/export")',
+        "```",
+        "",
+        "The task heads are in `heads.safetensors`, described by `muppet.json` "
+        "(`muppet.train.export.load_export` rebuilds the multi-task model with them).",
+        "",
+        "## Mixture",
+        "",
+        "| task | family | head | train examples | sampling rate | dev metric |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in tasks:
+        dev = t.get("dev") or {}
+        metric = t.get("metric")
+        shown = f"{metric} {_fmt(dev[metric])}" if metric in dev else ""
+        lines.append(
+            f"| {t['name']} | {t['family']} | {t['head']} | {t.get('train_examples', '')} "
+            f"| {_fmt(t.get('sampling_rate', ''))} | {shown} |"
+        )
+    mix = manifest.get("mixture") or {}
+    if mix:
+        lines += ["", "Recipe: " + ", ".join(f"{k}={v}" for k, v in mix.items() if k != "tasks") + "."]
+    return "\n".join(lines) + "\n"
+
+
+def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(directory) / MANIFEST_FILE
+    if not path.is_file():
+        raise ConfigError(f"{directory} is not a muppet export (no {MANIFEST_FILE})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_export(directory: str | os.PathLike[str], dropout: float = 0.1) -> tuple[MultiTaskModel, dict[str, Any]]:
+    """The multi-task model of an export, heads included, and its manifest."""
+    manifest = read_manifest(directory)
+    specs = [spec_from_dict(t["spec"]) for t in manifest["tasks"]]
+    model = MultiTaskModel(Backbone.from_pretrained(str(directory)), specs, dropout)
+    heads_path = Path(directory) / HEADS_FILE
+    if len(model.heads):
+        state = load_file(str(heads_path))
+        missing, unexpected = model.heads.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ConfigError(f"{heads_path}: heads do not match muppet.json (missing {missing}, unexpected {unexpected})")
+    return model, manifest
+
+
+def head_state(directory: str | os.PathLike[str], key: str) -> dict[str, torch.Tensor]:
+    """One head's weights from an export (fine-tuning reuses heads by key)."""
+    prefix = key.replace("/", "__") + "."
+    state = load_file(str(Path(directory) / HEADS_FILE))
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}

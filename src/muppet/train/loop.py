@@ -1,0 +1,297 @@
+"""The pre-finetuning loop, top to bottom. Distribution, precision and gradient accumulation
+are accelerate's (``prepare``, ``accumulate``, ``backward``, ``reduce``/``gather``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from muppet.backbone import Backbone, load_config, resolve_model_path
+from muppet.config import PrefinetuneConfig
+from muppet.data.batching import MixedBatch, collate
+from muppet.data.pipeline import TaskData, prepare_tasks
+from muppet.data.sampler import MixtureSampler, Slot, sampling_rates
+from muppet.errors import ConfigError
+from muppet.evaluation.evaluate import evaluate_task
+from muppet.families import FeatureSettings, get_family
+from muppet.model import MultiTaskModel
+from muppet.tasks.mixtures import expand
+from muppet.tasks.spec import TaskSpec
+from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoint
+from muppet.train.export import export_model
+from muppet.train.metrics_log import MetricsLog
+from muppet.train.objective import TaskStats, merge_stats, mixed_loss
+
+
+def feature_settings(cfg: Any) -> FeatureSettings:
+    return FeatureSettings(
+        max_length=cfg.max_length,
+        doc_stride=cfg.doc_stride,
+        max_target_length=cfg.max_target_length,
+        max_answer_length=cfg.max_answer_length,
+        num_beams=cfg.num_beams,
+        max_new_tokens=cfg.max_new_tokens,
+    )
+
+
+def check_backbone(specs: Sequence[TaskSpec], model_name: str, trust_remote_code: bool) -> None:
+    """Refuse, before reading any data, tasks the backbone cannot serve."""
+    config = load_config(model_name, trust_remote_code)
+    if getattr(config, "is_encoder_decoder", False):
+        return
+    bad = [s.name for s in specs if get_family(s.family).needs_decoder]
+    if bad:
+        raise ConfigError(
+            f"tasks {bad} are summarization tasks and need an encoder-decoder backbone (BART, T5, ...); "
+            f"{model_name} ({config.model_type}) is encoder-only. Drop them or choose another model."
+        )
+
+
+def load_tokenizer(model_name: str, specs: Sequence[TaskSpec], trust_remote_code: bool = False) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model_name), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"model {model_name!r}: cannot load its tokenizer ({str(exc).splitlines()[0][:300]})") from None
+    if not getattr(tokenizer, "is_fast", False) and any(s.family == "extractive_qa" for s in specs):
+        raise ConfigError(f"extractive QA needs a fast tokenizer (offset mappings); {model_name} has none")
+    return tokenizer
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW groups: no weight decay on biases and normalisation weights."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def build_batch(slots: Sequence[Slot], tasks: Sequence[TaskData], backbone: Backbone) -> MixedBatch:
+    """Group a shard's (task, example) slots by task (first-seen order) and collate them."""
+    by_task: dict[int, list[int]] = {}
+    for t, i in slots:
+        by_task.setdefault(t, []).append(i)
+    groups = [(tasks[t].spec, tasks[t].head, [tasks[t].train[i] for i in idx]) for t, idx in by_task.items()]
+    return collate(groups, backbone.pad_token_id, backbone.is_encoder_decoder, backbone.decoder_start_token_id)
+
+
+def evaluate_all(
+    model: Any, tasks: Sequence[TaskData], settings: FeatureSettings, tokenizer: Any, accelerator: Any, batch_size: int, progress: bool
+) -> dict[str, dict[str, float]]:
+    out = {}
+    for task in tqdm(tasks, desc="evaluating", unit="task", disable=not progress, leave=False):
+        out[task.name] = evaluate_task(model, task, settings, tokenizer, accelerator, batch_size)
+    return out
+
+
+def results_table(tasks: Sequence[TaskData], results: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    rows = []
+    for task in tasks:
+        metric = task.family.metric_name(task.spec)
+        ref = task.family.chance(task.eval_records, task.spec)
+        rows.append(
+            {
+                "task": task.name,
+                "family": task.spec.family,
+                "eval_split": task.eval_split,
+                "n": len(task.eval_records),
+                "metric": metric,
+                "score": results.get(task.name, {}).get(metric, float("nan")),
+                "random": ref["random"],
+                "trivial": ref["trivial"],
+            }
+        )
+    return rows
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    def pct(metric: str, v: float) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "-"
+        # accuracy-like metrics in [0, 1] read better as percentages; SQuAD/ROUGE already are
+        return f"{100 * v:.1f}" if metric in ("accuracy", "f1_macro", "mcc", "pearson", "spearman") else f"{v:.1f}"
+
+    header = "| task | family | eval split | n | metric | score | random | trivial |"
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        m = r["metric"]
+        lines.append(
+            f"| {r['task']} | {r['family']} | {r['eval_split']} | {r['n']} | {m} | "
+            f"{pct(m, r['score'])} | {pct(m, r['random'])} | {pct(m, r['trivial'])} |"
+        )
+    return "\n".join(lines)
+
+
+def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs, set_seed
+    from transformers import get_linear_schedule_with_warmup
+
+    # --- set-up: everything that can fail on bad input fails here, before any training ---
+    out = Path(cfg.output_dir)
+    specs, weights = expand(cfg.tasks, cfg.data_dir)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    accelerator = Accelerator(
+        cpu=cfg.cpu,
+        mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[cfg.precision],
+        gradient_accumulation_steps=cfg.grad_accum_steps,
+        # A micro-batch rarely holds every task, so some heads get no gradient in it.
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
+    if cfg.precision == "fp16" and accelerator.device.type == "cpu":
+        raise ConfigError("precision: fp16 needs a GPU; use bf16 or fp32 on the CPU")
+    shards = accelerator.num_processes * cfg.grad_accum_steps
+    if cfg.batch_size % shards:
+        raise ConfigError(
+            f"batch_size ({cfg.batch_size}) must be divisible by processes x grad_accum_steps "
+            f"({accelerator.num_processes} x {cfg.grad_accum_steps})"
+        )
+    resume_from = latest_checkpoint(out) if cfg.resume else None
+    if not cfg.resume and not cfg.overwrite and (out / "metrics.jsonl").exists():
+        raise ConfigError(f"{out} already holds a run: pass resume=true to continue it or overwrite=true to replace it")
+    show = cfg.progress and accelerator.is_local_main_process
+    set_seed(cfg.seed)
+    tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
+    settings = feature_settings(cfg)
+    backbone = Backbone.from_pretrained(cfg.model, cfg.trust_remote_code)
+    model = MultiTaskModel(backbone, specs, cfg.dropout)
+    tasks = prepare_tasks(
+        specs, model.head_keys, tokenizer, settings, progress=show,
+        data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
+        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
+        max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+    )
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.save(out / "config.yaml")
+    rates = sampling_rates([len(t.train) for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
+    sampler = MixtureSampler(
+        [t.name for t in tasks], [len(t.train) for t in tasks], rates,
+        seed=cfg.seed, examples_per_update=cfg.batch_size, num_shards=shards,
+        batching=cfg.batching, max_steps=cfg.max_steps,
+    )
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.max_steps), cfg.max_steps)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    # The scheduler steps once per update here, not once per process as a prepared one would.
+    accelerator.register_for_checkpointing(scheduler, sampler)
+    start = 0
+    if resume_from is not None:
+        accelerator.load_state(str(resume_from))
+        start = int(read_state(resume_from)["step"])
+        if start != sampler.step:
+            raise ConfigError(f"{resume_from}: sampler at update {sampler.step}, checkpoint says {start}")
+    log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None) if accelerator.is_main_process else None
+    core: MultiTaskModel = accelerator.unwrap_model(model)
+
+    # --- training -----------------------------------------------------------------------------
+    rank, accum = accelerator.process_index, cfg.grad_accum_steps
+    window: TaskStats = {}
+    window_loss, window_updates, window_examples, window_tokens = 0.0, 0, 0, 0
+    window_start = time.perf_counter()
+    last_eval: dict[str, dict[str, float]] = {}
+    bar = tqdm(total=cfg.max_steps, initial=start, desc="pre-finetuning", unit="update", disable=not show)
+    model.train()
+    for step in range(start + 1, cfg.max_steps + 1):
+        plan = sampler.next_update()
+        update_loss = 0.0
+        for slots in plan.shards[rank * accum : (rank + 1) * accum]:
+            batch = build_batch(slots, tasks, core.backbone).to(accelerator.device)
+            with accelerator.accumulate(model):
+                loss, stats = mixed_loss(batch, model(batch), cfg.loss_scaling)
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
+                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            update_loss += float(loss.detach()) / accum
+            merge_stats(window, stats)
+            window_examples += batch.num_features
+            window_tokens += batch.real_tokens
+        scheduler.step()
+        window_loss += update_loss
+        window_updates += 1
+
+        if step % cfg.log_every == 0 or step == cfg.max_steps:
+            names = [t.name for t in tasks]
+            packed = torch.tensor(
+                [window.get(n, [0.0, 0.0, 0.0]) for n in names] + [[window_loss, window_examples, window_tokens]],
+                dtype=torch.float64, device=accelerator.device,
+            )
+            packed = accelerator.reduce(packed, reduction="sum")
+            elapsed = max(time.perf_counter() - window_start, 1e-9)
+            loss_mean = float(packed[-1, 0]) / accelerator.num_processes / window_updates
+            row = {
+                "step": step,
+                "loss": loss_mean,
+                "lr": scheduler.get_last_lr()[0],
+                "examples_per_s": float(packed[-1, 1]) / elapsed,
+                "tokens_per_s": float(packed[-1, 2]) / elapsed,
+                "updates": window_updates,
+                "tasks": {
+                    n: {"n": int(v[0]), "loss": float(v[1] / v[0]), "scaled_loss": float(v[2] / v[0])}
+                    for n, v in zip(names, packed[:-1].tolist()) if v[0] > 0
+                },
+            }
+            if log is not None:
+                log.write(row)
+            bar.set_postfix(loss=f"{loss_mean:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
+            window, window_loss, window_updates, window_examples, window_tokens = {}, 0.0, 0, 0, 0
+            window_start = time.perf_counter()
+        bar.update(1)
+
+        if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
+            last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
+            if log is not None:
+                log.write({"step": step, "dev": last_eval})
+            window_start = time.perf_counter()  # evaluation time is not training throughput
+        stopping = cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps
+        if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
+            save_checkpoint(accelerator, out, step, {"tasks": [t.name for t in tasks]}, cfg.keep_checkpoints)
+            window_start = time.perf_counter()
+        if stopping:
+            bar.close()
+            accelerator.end_training()
+            return {"step": step, "output_dir": str(out), "stopped": True, "results": None}
+    bar.close()
+    if not last_eval:  # resumed a finished run: evaluate the restored weights
+        last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
+
+    # --- results and export -----------------------------------------------------------------
+    rows = results_table(tasks, last_eval)
+    summary = {"step": cfg.max_steps, "output_dir": str(out), "results": rows}
+    if accelerator.is_main_process:
+        (out / "results.json").write_text(json.dumps({"step": cfg.max_steps, "dev": last_eval, "table": rows}, indent=2, default=float))
+        (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
+        if cfg.export:
+            info = {
+                t.name: {
+                    "metric": t.family.metric_name(t.spec),
+                    "train_examples": len(t.train),
+                    "eval_split": t.eval_split,
+                    "sampling_rate": float(rate),
+                    "dev": last_eval.get(t.name, {}),
+                }
+                for t, rate in zip(tasks, rates)
+            }
+            mixture = {
+                "tasks": [t.name for t in tasks], "sampling": cfg.sampling, "batching": cfg.batching,
+                "loss_scaling": cfg.loss_scaling, "batch_size": cfg.batch_size,
+            }
+            summary["export"] = str(
+                export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
+                             task_info=info, mixture=mixture, config=cfg.to_dict())
+            )
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return summary

@@ -1,0 +1,42 @@
+"""The multi-task objective: per-example family losses, divided by ln n, averaged.
+
+This is the one place where loss scaling happens. Every example of a micro-batch weighs the
+same (after scaling), so a task's share of the gradient is its share of the sampled examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from muppet.data.batching import MixedBatch
+from muppet.families import get_family
+
+# Per task: [features, sum of raw losses, sum of scaled losses]
+TaskStats = dict[str, list[float]]
+
+
+def mixed_loss(batch: MixedBatch, outputs: Sequence[torch.Tensor], loss_scaling: str) -> tuple[torch.Tensor, TaskStats]:
+    total: torch.Tensor | None = None
+    count = 0
+    stats: TaskStats = {}
+    for seg, logits in zip(batch.segments, outputs):
+        raw = get_family(seg.family).loss(logits, seg.targets)
+        scaled = raw / seg.targets["log_n"].to(raw.device) if loss_scaling == "log" else raw
+        total = scaled.sum() if total is None else total + scaled.sum()
+        count += seg.num_features
+        entry = stats.setdefault(seg.task, [0.0, 0.0, 0.0])
+        entry[0] += seg.num_features
+        entry[1] += float(raw.detach().sum())
+        entry[2] += float(scaled.detach().sum())
+    assert total is not None, "a batch without segments"
+    return total / count, stats
+
+
+def merge_stats(into: TaskStats, other: TaskStats) -> None:
+    for task, (n, raw, scaled) in other.items():
+        entry = into.setdefault(task, [0.0, 0.0, 0.0])
+        entry[0] += n
+        entry[1] += raw
+        entry[2] += scaled
