@@ -23,7 +23,7 @@ $(BIN)/muppet: pyproject.toml
 venv: $(BIN)/muppet
 
 demo: venv
-	$(BIN)/muppet prefinetune configs/demo.yaml $(ARGS)
+	$(BIN)/muppet prefinetune configs/demo.yaml resume=true $(ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -155,3 +155,17 @@ def test_bad_record_is_reported_with_file_and_line_before_training(tiny_root: Pa
     # skipping is explicit, and counted
     summary = prefinetune(config(tiny_root, tmp_path / "skip", data_dir=str(data), on_bad_record="skip", max_steps=1))
     assert summary["step"] == 1
+
+
+@pytest.mark.parametrize("batching", ["homogeneous", "sequential"])
+def test_ablation_batching_modes_run(tiny_root: Path, tmp_path: Path, batching: str) -> None:
+    prefinetune(config(tiny_root, tmp_path / batching, batching=batching, max_steps=4, export=False))
+    rows = [r for r in read_metrics(tmp_path / batching / "metrics.jsonl") if "loss" in r]
+    assert all(len(r["tasks"]) == 1 for r in rows)  # one task per update
+
+
+def test_bf16_on_cpu_and_fp16_refused(tiny_root: Path, tmp_path: Path) -> None:
+    summary = prefinetune(config(tiny_root, tmp_path / "bf16", precision="bf16", max_steps=2, tasks=["tiny_cls", "tiny_mc"], export=False, cpu=True))
+    assert summary["step"] == 2
+    with pytest.raises(ConfigError, match="fp16 needs a GPU"):
+        prefinetune(config(tiny_root, tmp_path / "fp16", precision="fp16", max_steps=2, tasks=["tiny_cls"], cpu=True))

@@ -132,6 +132,19 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def fresh_accelerator_state() -> None:
+    """Forget the precision and accumulation settings of an earlier run in this process.
+
+    accelerate keeps them in process-wide singletons and refuses a second Accelerator with
+    other settings; a library call (notebook, sweep, test) must be able to run twice. The
+    process group itself (PartialState) is kept.
+    """
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
+
+
 def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, set_seed
@@ -141,6 +154,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     specs, weights = expand(cfg.tasks, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    fresh_accelerator_state()
     accelerator = Accelerator(
         cpu=cfg.cpu,
         mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[cfg.precision],
@@ -174,7 +188,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.yaml")
-    rates = sampling_rates([len(t.train) for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
+    # Rates count examples, not features: a QA example cut into many windows weighs as one.
+    rates = sampling_rates([t.train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
         [t.name for t in tasks], [len(t.train) for t in tasks], rates,
         seed=cfg.seed, examples_per_update=cfg.batch_size, num_shards=shards,
@@ -277,7 +292,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
             info = {
                 t.name: {
                     "metric": t.family.metric_name(t.spec),
-                    "train_examples": len(t.train),
+                    "train_examples": t.train_records,
+                    "train_features": len(t.train),
                     "eval_split": t.eval_split,
                     "sampling_rate": float(rate),
                     "dev": last_eval.get(t.name, {}),

@@ -1,0 +1,79 @@
+"""Config: typed, validated on construction, YAML + key=value, unknown keys are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from muppet.config import PrefinetuneConfig, parse_overrides
+from muppet.errors import ConfigError
+from muppet.tasks.mixtures import expand
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+
+
+def test_overrides_are_typed() -> None:
+    cfg = PrefinetuneConfig.load(None, ["lr=5e-5", "tasks=[rte,copa]", "max_examples_per_task=null", "resume=true",
+                                         "batch_size=64", "warmup_ratio=0.1"])
+    assert cfg.lr == 5e-5 and cfg.tasks == ["rte", "copa"] and cfg.max_examples_per_task is None
+    assert cfg.resume is True and cfg.batch_size == 64
+    assert PrefinetuneConfig.load(None, ["tasks=rte,copa"]).tasks == ["rte", "copa"]
+    assert PrefinetuneConfig.load(None, ["tasks=local"]).tasks == ["local"]
+    assert parse_overrides(["output_dir=runs/a=b"]) == {"output_dir": "runs/a=b"}
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("batchsize=3", "unknown config key 'batchsize'; did you mean 'batch_size'"),
+        ("batching=mixed", "batching: 'mixed' is not one of"),
+        ("loss_scaling=log2", "did you mean 'log'"),
+        ("max_steps=abc", "max_steps: expected an integer"),
+        ("max_steps=2.5", "max_steps: expected an integer"),
+        ("lr=-1", "lr: must be > 0"),
+        ("precision=fp8", "precision"),
+        ("batch_size=10", "divisible by grad_accum_steps"),
+        ("doc_stride=300", "doc_stride"),
+        ("resume=maybe", "resume: expected true or false"),
+        ("tasks=[]", "at least one task"),
+        ("noequals", "key=value"),
+    ],
+)
+def test_errors_name_the_key_and_the_allowed_values(override: str, message: str) -> None:
+    extra = ["grad_accum_steps=4"] if override.startswith("batch_size") else []
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        PrefinetuneConfig.load(None, [override, *extra])
+
+
+def test_yaml_round_trip(tmp_path: Path) -> None:
+    cfg = PrefinetuneConfig.load(None, ["tasks=[rte]", "max_steps=7", "data_dir=/data"])
+    cfg.save(tmp_path / "c.yaml")
+    assert PrefinetuneConfig.load(tmp_path / "c.yaml") == cfg
+    (tmp_path / "bad.yaml").write_text("- a list\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        PrefinetuneConfig.load(tmp_path / "bad.yaml")
+    with pytest.raises(ConfigError, match="not found"):
+        PrefinetuneConfig.load(tmp_path / "missing.yaml")
+
+
+def test_data_dir_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUPPET_DATA_DIR", "/somewhere")
+    assert PrefinetuneConfig().data_dir == "/somewhere"
+    assert PrefinetuneConfig(data_dir="/else").data_dir == "/else"
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
+    cfg = PrefinetuneConfig.load(path, [f"data_dir={real_data_dir}"])
+    specs, _ = expand(cfg.tasks, cfg.data_dir)
+    assert specs, path
+    for spec in specs:
+        assert "train" in spec.local_splits(cfg.data_dir), f"{path.name}: {spec.name} has no local training data"
+
+
+def test_demo_config_spans_three_families(real_data_dir: Path) -> None:
+    cfg = PrefinetuneConfig.load(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+    specs, _ = expand(cfg.tasks, real_data_dir)
+    assert len(specs) >= 15
+    assert {s.family for s in specs} >= {"classification", "multiple_choice", "extractive_qa"}
