@@ -26,6 +26,7 @@ demo: venv
 	$(BIN)/muppet prefinetune configs/demo.yaml resume=true $(ARGS)
 
 test: venv
+	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from muppet.errors import DuplicateNameError, UnknownNameError
+from muppet.errors import ConfigError, DuplicateNameError, UnknownNameError
 from muppet.registry import Registry
 from muppet.tasks.mixtures import MIXTURES, expand
 from muppet.tasks.spec import TASKS, all_tasks, get_task
-from muppet.errors import ConfigError
 
 
 def test_duplicates_raise_and_unknown_names_suggest() -> None:

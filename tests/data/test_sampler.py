@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from muppet.data.sampler import MixtureSampler, plan_update, sampling_rates, sequential_schedule, stream_indices, task_key
+from muppet.data.sampler import (
+    MixtureSampler,
+    plan_update,
+    sampling_rates,
+    sequential_schedule,
+    stream_indices,
+    task_key,
+)
 from muppet.errors import ConfigError
 
 SIZES = [1000, 300, 100, 50]

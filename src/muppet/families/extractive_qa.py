@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from muppet.evaluation import metrics as M
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, pad_rows, text
+from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, text
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import TaskSpec
 

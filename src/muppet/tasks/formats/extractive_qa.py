@@ -9,14 +9,13 @@ an error names the question id.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from muppet.errors import DataError
-from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, RecordError, text_lines
-from muppet.tasks.formats.common import load_json
+from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, RecordError
+from muppet.tasks.formats.common import load_json, read_jsonl
 
 
 def passage_group(context: str) -> str:
@@ -200,17 +199,9 @@ def _qed_record(obj: Mapping[str, Any]) -> Raw | None:
 @FORMATS.add("qed_jsonl")
 def read_qed_jsonl(path: Path) -> Iterator[tuple[Loc, Raw | BadRecord]]:
     """Google QED jsonlines, either the early train layout or the final dev layout (per line)."""
-    for number, line in text_lines(path):
-        if not line.strip():
-            continue
-        loc = Loc(str(path), line=number)
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield loc, BadRecord(f"invalid JSON: {str(exc)[:200]}")
-            continue
-        if not isinstance(obj, dict):
-            yield loc, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
+    for loc, obj in read_jsonl(path):
+        if isinstance(obj, BadRecord):
+            yield loc, obj
             continue
         try:
             record = _qed_record(obj)

@@ -62,18 +62,10 @@ def read_jsonl_label_file(path: Path, labels: str) -> Iterator[Item]:
     while label_lines and not label_lines[-1]:
         label_lines.pop()
     count = 0
-    for number, line in text_lines(path):
-        if not line.strip():
-            continue
-        count += 1
-        loc = Loc(str(path), line=number)
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield loc, BadRecord(f"invalid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        if not isinstance(obj, dict):
-            yield loc, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
+    for loc, obj in read_jsonl(path):
+        count += 1  # the label file is aligned with the records, malformed ones included
+        if isinstance(obj, BadRecord):
+            yield loc, obj
         elif count > len(label_lines):
             yield loc, BadRecord(f"no label: {label_path.name} has only {len(label_lines)} line(s)", "label")
         else:

@@ -7,7 +7,6 @@ Two readers drop records on purpose because another file of the task holds the s
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
