@@ -16,7 +16,7 @@ from typing import Any
 
 from muppet.errors import ConfigError, DataError
 from muppet.families import get_family
-from muppet.tasks.formats import FORMATS, BadRecord, Loc, RecordError
+from muppet.tasks.formats import FORMATS, ROW_FORMATS, BadRecord, Loc, RecordError
 from muppet.tasks.formats.base import has_bad_bytes
 from muppet.tasks.spec import SPLITS, Column, TaskSpec
 
@@ -134,8 +134,19 @@ def read_hub_split(
             f"task {spec.name!r}: cannot load {where} ({type(exc).__name__}: {str(exc)[:300]}). "
             "Offline? Point data_dir at local files instead."
         ) from None
-    raw = ((Loc(where, record=i), dict(row)) for i, row in enumerate(rows, start=1))
-    return _canonical_records(spec, raw, hub.columns, hub.label_map, where, on_bad_record)
+    adapter = ROW_FORMATS[hub.format] if hub.format else None
+
+    def raw() -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
+        for i, row in enumerate(rows, start=1):
+            if adapter is None:
+                yield Loc(where, record=i), dict(row)
+                continue
+            try:
+                yield Loc(where, record=i), adapter(dict(row), **hub.options)
+            except RecordError as exc:
+                yield Loc(where, record=i), BadRecord(exc.reason, exc.field)
+
+    return _canonical_records(spec, raw(), hub.columns, hub.label_map, where, on_bad_record)
 
 
 def read_split(

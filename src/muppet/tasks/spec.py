@@ -51,6 +51,10 @@ class HubSource:
     splits: Mapping[str, str] = field(default_factory=lambda: {"train": "train", "dev": "validation"})
     columns: Mapping[str, Column] = field(default_factory=dict)
     label_map: Mapping[str, str] = field(default_factory=dict)
+    # A row adapter (ROW_FORMATS) for rows that need more than a column mapping, e.g. nested
+    # answers; it runs before ``columns``.
+    format: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.splits) - set(SPLITS))

@@ -50,6 +50,9 @@ class RecordError(Exception):
 Raw = dict[str, Any]
 FormatReader = Callable[..., Iterator[tuple[Loc, "Raw | BadRecord"]]]
 FORMATS: Registry[FormatReader] = Registry("data format")
+# Row adapters turn one row of a hub dataset into source fields (they raise RecordError).
+RowAdapter = Callable[..., Raw]
+ROW_FORMATS: Registry[RowAdapter] = Registry("hub row format")
 
 
 def read_text(path: Path) -> str:
