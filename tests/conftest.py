@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Feature caches of the test session go to a fresh folder, never to the user's cache.
+os.environ["MUPPET_CACHE_DIR"] = tempfile.mkdtemp(prefix="muppet-test-cache-")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

@@ -99,7 +99,7 @@ def cls_rows(n: int, seed: int = 0) -> list[dict[str, Any]]:
     for i in range(n):
         a, v = rng.choice(nouns), rng.choice(verbs)
         label = i % 2
-        rows.append({"premise": f"the {a} {v} in the park", "hypothesis": f"{'yes' if label == 0 else 'no'} the {a} {v}",
+        rows.append({"premise": f"the {a} {v} in the park {seed} {i}", "hypothesis": f"{'yes' if label == 0 else 'no'} the {a} {v}",
                      "label": ["entailment", "not_entailment"][label], "idx": i})
     return rows
 

@@ -9,17 +9,25 @@ import sys
 from collections.abc import Sequence
 
 from muppet import __version__
+from muppet.config import DEFAULT_MODEL
 from muppet.errors import MuppetError
+
+FAMILY_CHOICES = ["classification", "multiple_choice", "extractive_qa", "summarization"]
+
+
+def _config_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """The config file and overrides; the file may be left out when only overrides are given."""
+    path, overrides = args.config, list(args.overrides)
+    if "=" in path and not os.path.exists(path):
+        return None, [path, *overrides]
+    return path, overrides
 
 
 def _cmd_prefinetune(args: argparse.Namespace) -> int:
     from muppet.config import PrefinetuneConfig
     from muppet.train.loop import format_table, prefinetune
 
-    path, overrides = args.config, list(args.overrides)
-    if "=" in path and not os.path.exists(path):  # no config file: only key=value overrides
-        path, overrides = None, [path, *overrides]
-    cfg = PrefinetuneConfig.load(path, overrides)
+    cfg = PrefinetuneConfig.load(*_config_args(args))
     summary = prefinetune(cfg)
     if summary.get("results") is not None and int(os.environ.get("RANK", "0")) == 0:
         print(f"\nDev results after {summary['step']} updates ({summary['output_dir']}):\n")
@@ -29,12 +37,30 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _splits_cell(spec: object, data_dir: str | None) -> str:
-    from muppet.tasks.loading import available_splits
+def _cmd_data_prepare(args: argparse.Namespace) -> int:
+    from muppet.config import PrefinetuneConfig
+    from muppet.data.pipeline import prepare_tasks
+    from muppet.families import get_family
+    from muppet.tasks.mixtures import expand
+    from muppet.train.loop import check_backbone, feature_settings, load_tokenizer
 
-    local = spec.local_splits(data_dir)  # type: ignore[attr-defined]
-    hub = [s for s in available_splits(spec, data_dir, "hub")]  # type: ignore[arg-type]
-    return ",".join(local) if local else (f"hub:{','.join(hub)}" if hub else "-")
+    cfg = PrefinetuneConfig.load(*_config_args(args))
+    specs, _ = expand(cfg.tasks, cfg.data_dir)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
+    heads = {s.name: get_family(s.family).head_key(s) for s in specs}
+    tasks = prepare_tasks(
+        specs, heads, tokenizer, feature_settings(cfg), progress=cfg.progress, leakage=cfg.leakage,
+        num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
+        cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
+        max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+    )
+    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | cache |")
+    print("|---|---|---|---|---|---|---|")
+    for t in tasks:
+        print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
+              f"{t.dropped_leaks:,} | {'hit' if t.cached else 'built'} |")
+    return 0
 
 
 def _cmd_tasks_list(args: argparse.Namespace) -> int:
@@ -43,21 +69,22 @@ def _cmd_tasks_list(args: argparse.Namespace) -> int:
 
     data_dir = args.data_dir or os.environ.get("MUPPET_DATA_DIR")
     specs = [s for s in all_tasks() if not args.family or s.family == args.family]
+    header = ("task", "family", "labels", "local splits", "hub")
     rows = []
     for spec in specs:
         if spec.family == "classification":
             space = f"{spec.label_range[0]:g}..{spec.label_range[1]:g}" if spec.label_range else "/".join(spec.labels)
-        elif spec.family == "multiple_choice":
-            space = "choices"
-        elif spec.family == "extractive_qa":
-            space = "span" + (" or none" if spec.options.get("unanswerable") else "")
         else:
-            space = "text"
-        rows.append((spec.name, spec.family, space if len(space) <= 40 else space[:37] + "...", _splits_cell(spec, data_dir)))
-    widths = [max(len(r[i]) for r in rows + [("task", "family", "labels", "local splits")]) for i in range(4)]
-    print("  ".join(h.ljust(w) for h, w in zip(("task", "family", "labels", "local splits"), widths)))
+            space = {"multiple_choice": "choices", "summarization": "text"}.get(spec.family, "span")
+            if spec.options.get("unanswerable"):
+                space += " or none"
+        hub = "-" if spec.hub is None else spec.hub.path + (f"/{spec.hub.name}" if spec.hub.name else "")
+        local = ",".join(spec.local_splits(data_dir)) or ("-" if spec.local is None else "(not here)")
+        rows.append((spec.name, spec.family, space if len(space) <= 40 else space[:37] + "...", local, hub))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     print(f"\n{len(rows)} tasks. Mixtures: {', '.join(MIXTURES.names())}")
     return 0
 
@@ -79,6 +106,35 @@ def _cmd_tasks_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tasks_validate(args: argparse.Namespace) -> int:
+    from muppet.tasks.mixtures import expand
+    from muppet.tasks.spec import all_tasks
+    from muppet.tasks.validate import format_report, validate_tasks
+
+    data_dir = args.data_dir or os.environ.get("MUPPET_DATA_DIR")
+    if args.local:
+        specs = [s for s in all_tasks() if s.local_splits(data_dir)]
+        if not specs:
+            raise MuppetError(f"no local task data under {data_dir!r} (set --data-dir or $MUPPET_DATA_DIR)")
+    elif args.names:
+        specs, _ = expand(args.names, data_dir)
+    else:
+        raise MuppetError("name tasks (or mixtures, or task files) to validate, or pass --local")
+    tokenizer = None
+    if not args.no_tokenize:
+        from muppet.train.loop import load_tokenizer
+
+        tokenizer = load_tokenizer(args.model, specs)
+    failed = records = 0
+    source = "local" if args.local else args.source
+    for report in validate_tasks(specs, data_dir, source, tokenizer, args.max_length):
+        print(format_report(report, args.max_length), flush=True)
+        failed += not report.ok
+        records += sum(s.records for s in report.splits)
+    print(f"\n{len(specs)} task(s), {records:,} records: {len(specs) - failed} OK, {failed} with problems")
+    return 1 if failed else 0
+
+
 def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -98,16 +154,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("overrides", nargs="*", metavar="key=value", help="override config keys")
     p.set_defaults(func=_cmd_prefinetune)
 
+    data = sub.add_parser("data", help="data preparation")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    dp = dsub.add_parser("prepare", help="read, check and tokenize a run's tasks into the cache, ahead of the run")
+    dp.add_argument("config", help="the run's YAML config (or only key=value overrides)")
+    dp.add_argument("overrides", nargs="*", metavar="key=value")
+    dp.set_defaults(func=_cmd_data_prepare)
+
     tasks = sub.add_parser("tasks", help="the task catalogue")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True)
-    tl = tsub.add_parser("list", help="every task: family, labels, splits available here")
-    tl.add_argument("--family", choices=["classification", "multiple_choice", "extractive_qa", "summarization"])
+    tl = tsub.add_parser("list", help="every task: family, labels, where it can be read from")
+    tl.add_argument("--family", choices=FAMILY_CHOICES)
     tl.add_argument("--data-dir", help="default: $MUPPET_DATA_DIR")
     tl.set_defaults(func=_cmd_tasks_list)
     ts = tsub.add_parser("show", help="one task's full declaration")
     ts.add_argument("name")
     ts.add_argument("--data-dir", help="default: $MUPPET_DATA_DIR")
     ts.set_defaults(func=_cmd_tasks_show)
+    tv = tsub.add_parser("validate", help="read every split: counts, labels, duplicates, overlong and malformed records")
+    tv.add_argument("names", nargs="*", help="tasks, mixtures or task files")
+    tv.add_argument("--local", action="store_true", help="every task with files under the data directory")
+    tv.add_argument("--data-dir", help="default: $MUPPET_DATA_DIR")
+    tv.add_argument("--source", choices=["auto", "local", "hub"], default="auto")
+    tv.add_argument("--model", default=DEFAULT_MODEL, help="tokenizer used to count overlong examples")
+    tv.add_argument("--max-length", type=int, default=256, help="tokens; longer examples count as overlong")
+    tv.add_argument("--no-tokenize", action="store_true", help="skip the overlong count")
+    tv.set_defaults(func=_cmd_tasks_validate)
     return parser
 
 
@@ -130,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("muppet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `muppet tasks list | head`
+        return 0
 
 
 if __name__ == "__main__":

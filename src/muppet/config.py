@@ -23,6 +23,7 @@ LOSS_SCALING = ("log", "none")
 PRECISION = ("fp32", "bf16", "fp16")
 SOURCES = ("auto", "local", "hub")
 ON_BAD_RECORD = ("error", "skip")
+LEAKAGE = ("error", "drop", "allow")
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 C = TypeVar("C", bound="BaseConfig")
@@ -178,6 +179,9 @@ class PrefinetuneConfig(BaseConfig):
     heldout_fraction: float = 0.1  # of a task without a dev split, carved off for evaluation
     heldout_max: int = 1000
     on_bad_record: str = "error"
+    leakage: str = "error"  # a training text that is also evaluated: error, drop (it) or allow
+    cache_dir: str | None = None  # records and features; default $MUPPET_CACHE_DIR or ~/.cache/muppet
+    num_proc: int = 1  # processes for tokenizing (fast tokenizers also use threads)
     # evaluation
     eval_every: int = 0  # updates between dev evaluations; 0: only at the end
     eval_max_examples: int | None = 1000  # per task, None for the whole dev split
@@ -208,6 +212,8 @@ class PrefinetuneConfig(BaseConfig):
         _choice("precision", self.precision, PRECISION)
         _choice("source", self.source, SOURCES)
         _choice("on_bad_record", self.on_bad_record, ON_BAD_RECORD)
+        _choice("leakage", self.leakage, LEAKAGE)
+        _positive("num_proc", self.num_proc)
         for name in ("max_steps", "batch_size", "grad_accum_steps", "max_length", "eval_batch_size", "lr",
                      "temperature", "max_target_length", "max_answer_length", "num_beams", "max_new_tokens",
                      "log_every", "keep_checkpoints"):

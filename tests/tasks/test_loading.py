@@ -17,30 +17,34 @@ SPEC = TaskSpec(
 )
 
 
+T = TaskSpec("t", "classification", labels=("neg", "pos"), local=SPEC.local)
+U = TaskSpec("u", "classification", labels=("neg", "pos"), local=SPEC.local)
+
+
 def recs(n: int, groups: int | None = None) -> list[dict]:
     return [{"text_a": f"text {i}", "text_b": None, "label": i % 2, **({"group": str(i % groups)} if groups else {})} for i in range(n)]
 
 
 def test_carving_is_deterministic_sized_and_disjoint() -> None:
     records = recs(200)
-    train, held = carve_heldout("t", records, 0.1, 1000)
+    train, held = carve_heldout(T, records, 0.1, 1000)
     assert len(held) == 20 and len(train) == 180
-    assert carve_heldout("t", records, 0.1, 1000) == (train, held)
+    assert carve_heldout(T, records, 0.1, 1000) == (train, held)
     assert {r["text_a"] for r in train}.isdisjoint(r["text_a"] for r in held)
-    assert len(carve_heldout("t", records, 0.5, 30)[1]) == 30
+    assert len(carve_heldout(T, records, 0.5, 30)[1]) == 30
     # another task name draws another slice
-    assert carve_heldout("u", records, 0.1, 1000)[1] != held
+    assert carve_heldout(U, records, 0.1, 1000)[1] != held
 
 
 def test_carving_keeps_groups_and_duplicates_together() -> None:
     records = recs(100, groups=10)
-    train, held = carve_heldout("t", records, 0.1, 1000)
+    train, held = carve_heldout(T, records, 0.1, 1000)
     assert {r["group"] for r in train}.isdisjoint(r["group"] for r in held)
     dup = recs(50) + [dict(r) for r in recs(50)]
-    train, held = carve_heldout("t", dup, 0.2, 1000)
+    train, held = carve_heldout(T, dup, 0.2, 1000)
     assert {r["text_a"] for r in train}.isdisjoint(r["text_a"] for r in held)
     with pytest.raises(DataError, match="one group"):
-        carve_heldout("t", recs(5, groups=1), 0.2, 10)
+        carve_heldout(T, recs(5, groups=1), 0.2, 10)
 
 
 def test_local_files_map_columns_and_labels(tmp_path: Path) -> None:

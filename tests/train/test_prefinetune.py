@@ -169,3 +169,17 @@ def test_bf16_on_cpu_and_fp16_refused(tiny_root: Path, tmp_path: Path) -> None:
     assert summary["step"] == 2
     with pytest.raises(ConfigError, match="fp16 needs a GPU"):
         prefinetune(config(tiny_root, tmp_path / "fp16", precision="fp16", max_steps=2, tasks=["tiny_cls"], cpu=True))
+
+
+def test_second_run_reads_cached_features(tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from muppet.families import get_family
+
+    cfg = dict(max_steps=1, export=False, cache_dir=str(tmp_path / "cache"))
+    prefinetune(config(tiny_root, tmp_path / "a", **cfg))
+    calls: list[str] = []
+    for name in ("classification", "multiple_choice", "extractive_qa"):
+        family = get_family(name)
+        original = family.featurize
+        monkeypatch.setattr(family, "featurize", lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))
+    prefinetune(config(tiny_root, tmp_path / "b", **cfg))
+    assert calls == []

@@ -1,8 +1,16 @@
-"""From task specs to featurized training and evaluation sets, read and checked up front."""
+"""From task specs to featurized training and evaluation sets, read and checked up front.
+
+Three phases, each over every task before the next starts:
+1. plan: read (or reuse) each split's records, carve a held-out slice where there is no dev
+   split, apply caps; every malformed record of every task is reported together here;
+2. leakage: no evaluation text of any task may be a training text of any task in the run;
+3. featurize: tokenize the selected records (or reuse cached features).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +18,31 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from muppet.data.sampler import task_key
-from muppet.errors import DataError
+from muppet.data.store import FeatureStore, RecordStore, build_features, build_records, tokenizer_fingerprint
+from muppet.errors import ConfigError, DataError
 from muppet.families import Family, FeatureSettings, get_family
 from muppet.families.base import Feature, Record
-from muppet.tasks.loading import available_splits, carve_heldout, read_split
+from muppet.tasks.loading import available_splits, carve_indices, open_split
 from muppet.tasks.spec import TaskSpec
+
+log = logging.getLogger(__name__)
+LEAKAGE = ("error", "drop", "allow")
+# A hook that narrows a task's training examples (e.g. a low-resource fraction): it gets the
+# record store and the candidate positions and returns the positions to keep.
+TrainSelection = Callable[[RecordStore, np.ndarray], np.ndarray]
+
+
+@dataclass
+class TaskPlan:
+    spec: TaskSpec
+    head: str
+    train_store: RecordStore
+    train_idx: np.ndarray
+    eval_store: RecordStore
+    eval_idx: np.ndarray
+    eval_split: str
+    skipped: int
+    dropped_leaks: int = 0
 
 
 @dataclass
@@ -22,32 +50,32 @@ class TaskData:
     spec: TaskSpec
     family: Family
     head: str
-    train: list[Feature]
+    train: FeatureStore
     train_records: int
     eval_records: list[Record]
     eval_features: list[Feature]
     eval_split: str  # where the evaluation examples come from, for reports
     source: str
     skipped: int  # malformed records skipped (on_bad_record=skip)
+    dropped_leaks: int = 0  # training examples dropped because their text is evaluated (leakage=drop)
+    cached: bool = False  # features read back from the cache
 
     @property
     def name(self) -> str:
         return self.spec.name
 
 
-def subsample(records: list[Record], limit: int | None, salt: int, seed: int = 0) -> list[Record]:
-    """At most ``limit`` records, a deterministic random subset kept in file order."""
-    if limit is None or len(records) <= limit:
-        return records
-    keep = np.sort(np.random.default_rng([seed, salt]).permutation(len(records))[:limit])
-    return [records[i] for i in keep]
+def subsample(positions: np.ndarray, limit: int | None, salt: int, seed: int = 0) -> np.ndarray:
+    """At most ``limit`` of ``positions``, a deterministic random subset kept in order."""
+    if limit is None or len(positions) <= limit:
+        return positions
+    keep = np.sort(np.random.default_rng([seed, salt]).permutation(len(positions))[:limit])
+    return positions[keep]
 
 
-def prepare_task(
+def plan_task(
     spec: TaskSpec,
     head: str,
-    tokenizer: Any,
-    settings: FeatureSettings,
     *,
     data_dir: str | None,
     source: str = "auto",
@@ -58,54 +86,133 @@ def prepare_task(
     max_eval_examples: int | None = None,
     seed: int = 0,
     hub_loader: Any = None,
-) -> TaskData:
-    family = get_family(spec.family)
+    cache_dir: str | None = None,
+    train_selection: TrainSelection | None = None,
+    eval_split: str = "dev",
+) -> TaskPlan:
     splits = available_splits(spec, data_dir, source)
     if "train" not in splits:
         where = f"under {data_dir}/{spec.directory}" if data_dir else "(data_dir is not set)"
         raise DataError(f"task {spec.name!r}: no training split {where}, and no hub source to fall back on")
-    train = read_split(spec, "train", data_dir, source, on_bad_record, hub_loader)
+
+    def store(split: str) -> RecordStore:
+        return build_records(open_split(spec, split, data_dir, source, hub_loader), on_bad_record, cache_dir)
+
+    train = store("train")
     skipped = len(train.skipped)
-    if "dev" in splits:
-        dev = read_split(spec, "dev", data_dir, source, on_bad_record, hub_loader)
-        skipped += len(dev.skipped)
-        train_records, eval_records, eval_split = train.records, dev.records, "dev"
+    train_idx = np.arange(len(train), dtype=np.int64)
+    if eval_split != "dev" and eval_split not in splits:
+        raise ConfigError(f"task {spec.name!r} has no {eval_split!r} split here (it has {splits})")
+    if eval_split in splits and eval_split != "train":
+        evals = store(eval_split)
+        skipped += len(evals.skipped)
+        eval_idx, described = np.arange(len(evals), dtype=np.int64), eval_split
     else:
-        train_records, eval_records = carve_heldout(spec.name, train.records, heldout_fraction, heldout_max)
-        eval_split = f"held-out {len(eval_records)} of train"
-    if not train_records:
-        raise DataError(f"task {spec.name!r}: no training examples in {train.source}")
-    train_records = subsample(train_records, max_train_examples, task_key(spec.name), seed)
+        evals = train
+        train_idx, eval_idx = carve_indices(spec.name, train.hashes("_group"), heldout_fraction, heldout_max)
+        described = f"held-out {len(eval_idx)} of train"
+    if train_selection is not None:
+        train_idx = np.asarray(train_selection(train, train_idx), dtype=np.int64)
+    train_idx = subsample(train_idx, max_train_examples, task_key(spec.name), seed)
+    if len(train_idx) == 0:
+        raise DataError(f"task {spec.name!r}: no training examples in {train.description}")
     # The evaluation subset must not depend on the run's seed: runs stay comparable.
-    eval_records = subsample(eval_records, max_eval_examples, task_key(spec.name))
+    eval_idx = subsample(eval_idx, max_eval_examples, task_key(spec.name))
+    return TaskPlan(spec, head, train, train_idx, evals, eval_idx, described, skipped)
+
+
+def check_leakage(plans: Sequence[TaskPlan], mode: str = "error") -> dict[tuple[str, str], int]:
+    """Training examples whose text is an evaluation example in this run, per (train, eval) task.
+
+    ``error`` refuses the run with the first offending examples named; ``drop`` removes those
+    training examples; ``allow`` only reports them.
+    """
+    if mode not in LEAKAGE:
+        raise ConfigError(f"leakage must be one of {LEAKAGE}, not {mode!r}")
+    evaluated = {p.spec.name: p.eval_store.hashes("_text")[p.eval_idx] for p in plans}
+    found: dict[tuple[str, str], int] = {}
+    lines: list[str] = []
+    for plan in plans:
+        texts = plan.train_store.hashes("_text")[plan.train_idx]
+        leaked = np.zeros(len(texts), dtype=bool)
+        for other, eval_texts in evaluated.items():
+            hit = np.isin(texts, eval_texts)
+            if hit.any():
+                found[(plan.spec.name, other)] = int(hit.sum())
+                where = plan.train_store.locations(plan.train_idx[hit][:3].tolist())
+                lines.append(f"{int(hit.sum())} training example(s) of {plan.spec.name!r} are evaluation examples "
+                             f"of {other!r} (e.g. {'; '.join(where)})")
+                leaked |= hit
+        if mode == "drop" and leaked.any():
+            plan.dropped_leaks = int(leaked.sum())
+            plan.train_idx = plan.train_idx[~leaked]
+            if len(plan.train_idx) == 0:
+                raise DataError(f"task {plan.spec.name!r}: every training example is evaluated somewhere")
+    if lines and mode == "error":
+        raise DataError(
+            "the run would train on examples it evaluates on:\n  " + "\n  ".join(lines)
+            + "\nSet leakage=drop to drop those training examples, or leakage=allow to keep them."
+        )
+    for line in lines:
+        log.warning("leakage (%s): %s", mode, line)
+    return found
+
+
+def featurize_plan(
+    plan: TaskPlan, tokenizer: Any, settings: FeatureSettings, *, cache_dir: str | None = None,
+    num_proc: int = 1, tokenizer_key: str | None = None,
+) -> TaskData:
+    train = build_features(plan.train_store, plan.train_idx, tokenizer, settings, True, cache_dir, num_proc, tokenizer_key)
+    evals = build_features(plan.eval_store, plan.eval_idx, tokenizer, settings, False, cache_dir, 1, tokenizer_key)
     return TaskData(
-        spec=spec,
-        family=family,
-        head=head,
-        train=family.featurize(train_records, spec, tokenizer, settings, train=True),
-        train_records=len(train_records),
-        eval_records=eval_records,
-        eval_features=family.featurize(eval_records, spec, tokenizer, settings, train=False),
-        eval_split=eval_split,
-        source=train.source,
-        skipped=skipped,
+        spec=plan.spec,
+        family=get_family(plan.spec.family),
+        head=plan.head,
+        train=train,
+        train_records=len(plan.train_idx),
+        eval_records=plan.eval_store.records(plan.eval_idx),
+        eval_features=evals.all(),
+        eval_split=plan.eval_split,
+        source=plan.train_store.description,
+        skipped=plan.skipped,
+        dropped_leaks=plan.dropped_leaks,
+        cached=train.cached and evals.cached,
     )
 
 
-def prepare_tasks(
-    specs: Sequence[TaskSpec], heads: dict[str, str], tokenizer: Any, settings: FeatureSettings,
-    progress: bool = True, **kwargs: Any
-) -> list[TaskData]:
-    """Every task read and featurized; the problems of all tasks are reported together."""
-    out = []
+def plan_tasks(specs: Sequence[TaskSpec], heads: dict[str, str], progress: bool = True, **kwargs: Any) -> list[TaskPlan]:
+    """Phase 1 for every task; the problems of all tasks are reported together."""
+    plans = []
     problems: list[str] = []
-    bar = tqdm(specs, desc="reading and tokenizing", unit="task", disable=not progress)
+    bar = tqdm(specs, desc="reading", unit="task", disable=not progress)
     for spec in bar:
         bar.set_postfix_str(spec.name)
         try:
-            out.append(prepare_task(spec, heads[spec.name], tokenizer, settings, **kwargs))
+            plans.append(plan_task(spec, heads[spec.name], **kwargs))
         except DataError as exc:
             problems.append(str(exc))
     if problems:
         raise DataError("\n".join(problems))
+    return plans
+
+
+def prepare_tasks(
+    specs: Sequence[TaskSpec],
+    heads: dict[str, str],
+    tokenizer: Any,
+    settings: FeatureSettings,
+    progress: bool = True,
+    leakage: str = "error",
+    num_proc: int = 1,
+    **kwargs: Any,
+) -> list[TaskData]:
+    plans = plan_tasks(specs, heads, progress, **kwargs)
+    check_leakage(plans, leakage)
+    key = tokenizer_fingerprint(tokenizer)
+    cache_dir = kwargs.get("cache_dir")
+    bar = tqdm(plans, desc="tokenizing", unit="task", disable=not progress)
+    out = []
+    for plan in bar:
+        bar.set_postfix_str(plan.spec.name)
+        out.append(featurize_plan(plan, tokenizer, settings, cache_dir=cache_dir, num_proc=num_proc, tokenizer_key=key))
     return out

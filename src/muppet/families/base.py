@@ -117,7 +117,23 @@ class Family(ABC):
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         """Normalise and check one record's canonical fields; raise RecordError if malformed."""
 
+    @abstractmethod
+    def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
+        """``datasets`` feature types of the canonical fields (records are stored as Arrow)."""
+
+    @abstractmethod
+    def leak_text(self, record: Record) -> str:
+        """The input text that identifies an example (duplicates, leakage, held-out carving)."""
+
+    @abstractmethod
+    def label_name(self, record: Record, spec: TaskSpec) -> str:
+        """A short description of the record's target, for label distributions in reports."""
+
     # --- featurizing -------------------------------------------------------------------
+    @abstractmethod
+    def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
+        """``datasets`` feature types of this family's feature fields besides rows/types/example."""
+
     @abstractmethod
     def featurize(
         self, records: Sequence[Record], spec: TaskSpec, tokenizer: Any, settings: FeatureSettings, train: bool

@@ -85,6 +85,26 @@ class Classification(Family):
             return raw
         raise RecordError(f"label {raw!r} is outside the label space {list(spec.labels)}", "label")
 
+    def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
+        from datasets import Value
+
+        label = Value("float64") if spec.is_regression else Value("int64")
+        return {"text_a": Value("string"), "text_b": Value("string"), "label": label, "group": Value("string")}
+
+    def label_name(self, record: Record, spec: TaskSpec) -> str:
+        if spec.is_regression:
+            lo = math.floor(record["label"])
+            return f"[{lo}, {lo + 1})"
+        return spec.labels[record["label"]]
+
+    def leak_text(self, record: Record) -> str:
+        return f"{record['text_a']}\x1f{record['text_b'] or ''}"
+
+    def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
+        from datasets import Value
+
+        return {"label": Value("float64") if spec.is_regression else Value("int64")}
+
     def featurize(
         self, records: Sequence[Record], spec: TaskSpec, tokenizer: Any, settings: FeatureSettings, train: bool
     ) -> list[Feature]:

@@ -93,6 +93,26 @@ class ExtractiveQA(Family):
             del record["group"]
         return record
 
+    def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
+        from datasets import List, Value
+
+        return {"id": Value("string"), "context": Value("string"), "question": Value("string"),
+                "answers": {"text": List(Value("string")), "start": List(Value("int64"))}, "group": Value("string")}
+
+    def label_name(self, record: Record, spec: TaskSpec) -> str:
+        return "answerable" if record["answers"]["text"] else "unanswerable"
+
+    def leak_text(self, record: Record) -> str:
+        return f"{record['context']}\x1f{record['question']}"
+
+    def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
+        from datasets import List, Value
+
+        schema = {"span": List(Value("int32")), "start": Value("int64"), "end": Value("int64")}
+        if not train:
+            schema["offsets"] = List(List(Value("int32")))
+        return schema
+
     def _questions(self, records: Sequence[Record], tokenizer: Any, max_tokens: int) -> list[str]:
         """Questions cut to ``max_tokens`` tokens, so the context always keeps room in a window."""
         questions = [r["question"].lstrip() for r in records]

@@ -63,6 +63,23 @@ class MultipleChoice(Family):
             record["group"] = str(fields["group"])
         return record
 
+    def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
+        from datasets import List, Value
+
+        return {"context": Value("string"), "question": Value("string"), "choices": List(Value("string")),
+                "label": Value("int64"), "group": Value("string")}
+
+    def label_name(self, record: Record, spec: TaskSpec) -> str:
+        return f"option {record['label'] + 1} of {len(record['choices'])}"
+
+    def leak_text(self, record: Record) -> str:
+        return "\x1f".join([record["context"], record["question"], *record["choices"]])
+
+    def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
+        from datasets import Value
+
+        return {"label": Value("int64")}
+
     def featurize(
         self, records: Sequence[Record], spec: TaskSpec, tokenizer: Any, settings: FeatureSettings, train: bool
     ) -> list[Feature]:

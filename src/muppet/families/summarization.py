@@ -42,6 +42,23 @@ class Summarization(Family):
             record["group"] = str(fields["group"])
         return record
 
+    def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
+        from datasets import Value
+
+        return {"document": Value("string"), "summary": Value("string"), "group": Value("string")}
+
+    def label_name(self, record: Record, spec: TaskSpec) -> str:
+        words = len(record["summary"].split())
+        return "summary <= 10 words" if words <= 10 else "summary <= 30 words" if words <= 30 else "summary > 30 words"
+
+    def leak_text(self, record: Record) -> str:
+        return record["document"]
+
+    def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
+        from datasets import List, Value
+
+        return {"labels": List(Value("int32")), "vocab": Value("int64")}
+
     def featurize(
         self, records: Sequence[Record], spec: TaskSpec, tokenizer: Any, settings: FeatureSettings, train: bool
     ) -> list[Feature]:

@@ -7,12 +7,13 @@ reported (file, line, field, reason) in seconds, not hours into a run.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from muppet.errors import ConfigError, DataError
 from muppet.families import get_family
@@ -57,56 +58,95 @@ def map_columns(raw: Mapping[str, Any], columns: Mapping[str, Column], label_map
     return fields
 
 
-def _canonical_records(
+@dataclass(frozen=True)
+class Problem:
+    """One malformed record: where, which field, why."""
+
+    loc: Loc
+    reason: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f" (field {self.field!r})" if self.field else ""
+        return f"{self.loc}{where}: {self.reason}"
+
+
+def iter_canonical(
     spec: TaskSpec,
     raw_records: Iterable[tuple[Loc, Mapping[str, Any] | BadRecord]],
     columns: Mapping[str, Column],
     label_map: Mapping[str, str],
-    source: str,
-    on_bad_record: str,
-) -> SplitRecords:
+) -> Iterator[tuple[Loc, Record | Problem]]:
+    """Canonical records (or the problem with each bad one), one at a time: nothing is held."""
     family = get_family(spec.family)
-    records: list[Record] = []
-    problems: list[str] = []
     for loc, raw in raw_records:
         try:
             if isinstance(raw, BadRecord):
                 raise RecordError(raw.reason, raw.field)
-            records.append(family.make_record(map_columns(raw, columns, label_map), spec))
+            yield loc, family.make_record(map_columns(raw, columns, label_map), spec)
         except RecordError as exc:
-            where = f" (field {exc.field!r})" if exc.field else ""
-            problems.append(f"{loc}{where}: {exc.reason}")
-    if problems and on_bad_record == "error":
-        shown = "\n  ".join(problems[:MAX_ERRORS_SHOWN])
-        more = f"\n  ... and {len(problems) - MAX_ERRORS_SHOWN} more" if len(problems) > MAX_ERRORS_SHOWN else ""
-        raise DataError(
-            f"task {spec.name!r}: {len(problems)} malformed record(s) in {source}:\n  {shown}{more}\n"
-            "Fix the data, or set on_bad_record=skip to skip and count them."
-        )
-    return SplitRecords(records, source, problems)
+            yield loc, Problem(loc, exc.reason, exc.field)
 
 
-def read_local_split(
-    spec: TaskSpec, split: str, data_dir: str | os.PathLike[str], on_bad_record: str = "error"
-) -> SplitRecords:
+def raise_problems(spec: TaskSpec, problems: list[str], source: str) -> None:
+    shown = "\n  ".join(problems[:MAX_ERRORS_SHOWN])
+    more = f"\n  ... and {len(problems) - MAX_ERRORS_SHOWN} more" if len(problems) > MAX_ERRORS_SHOWN else ""
+    raise DataError(
+        f"task {spec.name!r}: {len(problems)} malformed record(s) in {source}:\n  {shown}{more}\n"
+        "Fix the data, or set on_bad_record=skip to skip and count them."
+    )
+
+
+@dataclass
+class SplitSource:
+    """An opened split: where it comes from, what identifies its content, and its raw records."""
+
+    spec: TaskSpec
+    split: str
+    description: str  # for messages: the folder or hub dataset
+    identity: dict[str, Any] | None  # what the content depends on (None: unknown, never cached)
+    raw: Callable[[], Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]]
+    columns: Mapping[str, Column]
+    label_map: Mapping[str, str]
+
+    def records(self) -> Iterator[tuple[Loc, Record | Problem]]:
+        return iter_canonical(self.spec, self.raw(), self.columns, self.label_map)
+
+    def read(self, on_bad_record: str = "error") -> SplitRecords:
+        records: list[Record] = []
+        problems: list[str] = []
+        for _, item in self.records():
+            if isinstance(item, Problem):
+                problems.append(str(item))
+            else:
+                records.append(item)
+        if problems and on_bad_record == "error":
+            raise_problems(self.spec, problems, self.description)
+        return SplitRecords(records, self.description, problems)
+
+
+def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str] | None) -> SplitSource:
     if spec.local is None:
         raise ConfigError(f"task {spec.name!r} has no local source")
     if split not in spec.local.splits:
         raise ConfigError(f"task {spec.name!r} has no local {split!r} split (it has {sorted(spec.local.splits)})")
-    reader = FORMATS[spec.local.format]
-    root = Path(data_dir) / spec.directory
-    paths = [root / name for name in spec.local.splits[split]]
+    local = spec.local
+    reader = FORMATS[local.format]
+    root = spec.local_root(data_dir)
+    assert root is not None
+    paths = [root / name for name in local.splits[split]]
     for path in paths:
         if not path.is_file():
             raise DataError(f"task {spec.name!r}: file {path} not found (split {split!r})")
+    # Side files a reader opens (e.g. PIQA's labels) sit in the same folder: all count.
+    watched = sorted({p for path in paths for p in path.parent.iterdir() if p.is_file()})
+    identity = {"files": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in watched]}
 
     def raw() -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
         for path in paths:
-            yield from reader(path, **spec.local.options)
+            yield from reader(path, **local.options)
 
-    return _canonical_records(
-        spec, raw(), spec.local.columns, spec.local.label_map, f"{root} [{split}]", on_bad_record
-    )
+    return SplitSource(spec, split, f"{root} [{split}]", identity, raw, local.columns, local.label_map)
 
 
 HubLoader = Callable[..., Any]
@@ -118,9 +158,7 @@ def _default_hub_loader(path: str, name: str | None, split: str) -> Any:
     return datasets.load_dataset(path, name, split=split)
 
 
-def read_hub_split(
-    spec: TaskSpec, split: str, on_bad_record: str = "error", loader: HubLoader | None = None
-) -> SplitRecords:
+def open_hub_split(spec: TaskSpec, split: str, loader: HubLoader | None = None) -> SplitSource:
     hub = spec.hub
     if hub is None:
         raise ConfigError(f"task {spec.name!r} has no hub source")
@@ -135,6 +173,7 @@ def read_hub_split(
             "Offline? Point data_dir at local files instead."
         ) from None
     adapter = ROW_FORMATS[hub.format] if hub.format else None
+    fingerprint = getattr(rows, "_fingerprint", None)
 
     def raw() -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
         for i, row in enumerate(rows, start=1):
@@ -146,7 +185,42 @@ def read_hub_split(
             except RecordError as exc:
                 yield Loc(where, record=i), BadRecord(exc.reason, exc.field)
 
-    return _canonical_records(spec, raw(), hub.columns, hub.label_map, where, on_bad_record)
+    identity = {"hub": where, "fingerprint": fingerprint} if fingerprint else None
+    return SplitSource(spec, split, where, identity, raw, hub.columns, hub.label_map)
+
+
+def open_split(
+    spec: TaskSpec,
+    split: str,
+    data_dir: str | os.PathLike[str] | None,
+    source: str = "auto",
+    hub_loader: HubLoader | None = None,
+) -> SplitSource:
+    """Open one split from local files (``source=local``), the hub (``hub``), or, with ``auto``,
+    the local files when the task's training split is on disk, else the hub."""
+    if source not in ("auto", "local", "hub"):
+        raise ConfigError(f"source must be auto, local or hub, not {source!r}")
+    use_local = source == "local" or (source == "auto" and "train" in spec.local_splits(data_dir))
+    if use_local:
+        if spec.local_root(data_dir) is None:
+            raise ConfigError("data_dir is not set (config key data_dir or $MUPPET_DATA_DIR)")
+        return open_local_split(spec, split, data_dir or "")
+    if spec.hub is None or split not in spec.hub.splits:
+        hint = f"under {Path(data_dir) / spec.directory}" if data_dir else "(data_dir is not set)"
+        raise DataError(f"task {spec.name!r}: no local {split!r} split {hint} and no hub source for it")
+    return open_hub_split(spec, split, hub_loader)
+
+
+def read_local_split(
+    spec: TaskSpec, split: str, data_dir: str | os.PathLike[str], on_bad_record: str = "error"
+) -> SplitRecords:
+    return open_local_split(spec, split, data_dir).read(on_bad_record)
+
+
+def read_hub_split(
+    spec: TaskSpec, split: str, on_bad_record: str = "error", loader: HubLoader | None = None
+) -> SplitRecords:
+    return open_hub_split(spec, split, loader).read(on_bad_record)
 
 
 def read_split(
@@ -157,18 +231,8 @@ def read_split(
     on_bad_record: str = "error",
     hub_loader: HubLoader | None = None,
 ) -> SplitRecords:
-    """Read one split from local files (``source=local``), the hub (``hub``), or the first that has it."""
-    if source not in ("auto", "local", "hub"):
-        raise ConfigError(f"source must be auto, local or hub, not {source!r}")
-    use_local = source == "local" or (source == "auto" and "train" in spec.local_splits(data_dir))
-    if use_local:
-        if not data_dir:
-            raise ConfigError("data_dir is not set (config key data_dir or $MUPPET_DATA_DIR)")
-        return read_local_split(spec, split, data_dir, on_bad_record)
-    if spec.hub is None or split not in spec.hub.splits:
-        hint = f"under {Path(data_dir) / spec.directory}" if data_dir else "(data_dir is not set)"
-        raise DataError(f"task {spec.name!r}: no local {split!r} split {hint} and no hub source for it")
-    return read_hub_split(spec, split, on_bad_record, hub_loader)
+    """Every canonical record of one split, in memory (see :func:`open_split`)."""
+    return open_split(spec, split, data_dir, source, hub_loader).read(on_bad_record)
 
 
 def available_splits(spec: TaskSpec, data_dir: str | os.PathLike[str] | None, source: str = "auto") -> list[str]:
@@ -181,45 +245,60 @@ def available_splits(spec: TaskSpec, data_dir: str | os.PathLike[str] | None, so
     return hub if source in ("auto", "hub") else []
 
 
-def record_key(record: Record) -> str:
-    """A stable key that sends a record and its duplicates/siblings to the same side of a split.
+def hash64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
-    Records sharing a passage carry a ``group`` (set by readers); otherwise the text decides, so
-    identical examples can never straddle train and held-out.
+
+def text_hash(spec: TaskSpec, record: Record) -> int:
+    """A 64-bit hash of the example's input text; case and whitespace do not count."""
+    return hash64(" ".join(get_family(spec.family).leak_text(record).lower().split()))
+
+
+def group_hash(spec: TaskSpec, record: Record) -> int:
+    """The unit of held-out carving: the record's passage group, else its text.
+
+    Records sharing a passage carry a ``group`` (set by readers); otherwise the text decides,
+    so identical examples can never straddle train and held-out.
     """
     group = record.get("group")
-    if group is not None:
-        return f"group:{group}"
-    text = {k: v for k, v in record.items() if k not in ("label", "answers", "summary", "group")}
-    return json.dumps(text, sort_keys=True, ensure_ascii=False)
+    return hash64(f"group\x00{group}") if group is not None else text_hash(spec, record)
 
 
-def _rank(task: str, key: str) -> str:
-    return hashlib.sha1(f"{task}\x00{key}".encode("utf-8", "surrogatepass")).hexdigest()
+_MASK = (1 << 64) - 1
+
+
+def _mix(values: np.ndarray, salt: int) -> np.ndarray:
+    """splitmix64 of values xor salt: a per-task order of groups that is fixed forever."""
+    with np.errstate(over="ignore"):
+        z = values ^ np.uint64(salt & _MASK)
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def carve_indices(task: str, groups: np.ndarray, fraction: float, max_examples: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) positions: whole groups, in a hashed order, go to the held-out side
+    until it holds ``min(max_examples, round(fraction * n))`` records (at least one)."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    target = max(1, min(max_examples, round(fraction * n)))
+    salt = hash64(f"carve\x00{task}")
+    ranks = _mix(np.asarray(groups, dtype=np.uint64), salt)
+    unique, inverse, counts = np.unique(ranks, return_inverse=True, return_counts=True)
+    last = int(np.searchsorted(np.cumsum(counts), target))  # groups 0..last reach the target
+    held = inverse.reshape(-1) <= last
+    if held.all():  # one huge group: nothing left to train on
+        raise DataError(f"task {task!r}: cannot carve a held-out slice; all records share one group")
+    positions = np.arange(n, dtype=np.int64)
+    return positions[~held], positions[held]
 
 
 def carve_heldout(
-    task: str, records: list[Record], fraction: float, max_examples: int
+    spec: TaskSpec, records: list[Record], fraction: float, max_examples: int
 ) -> tuple[list[Record], list[Record]]:
-    """Split ``records`` into (train, held-out) by hashed group, the same way on every run.
-
-    The held-out side gets whole groups in hash order until it holds
-    ``min(max_examples, round(fraction * n))`` records (at least one).
-    """
-    if not records:
-        return [], []
-    target = max(1, min(max_examples, round(fraction * len(records))))
-    groups: dict[str, list[int]] = {}
-    for i, rec in enumerate(records):
-        groups.setdefault(record_key(rec), []).append(i)
-    order = sorted(groups, key=lambda k: _rank(task, k))
-    held: set[int] = set()
-    for key in order:
-        if len(held) >= target:
-            break
-        held.update(groups[key])
-    if len(held) == len(records):  # one huge group: nothing left to train on
-        raise DataError(f"task {task!r}: cannot carve a held-out slice; all records share one group")
-    train = [r for i, r in enumerate(records) if i not in held]
-    heldout = [r for i, r in enumerate(records) if i in held]
-    return train, heldout
+    """:func:`carve_indices` on records in memory."""
+    groups = np.array([group_hash(spec, r) for r in records], dtype=np.uint64)
+    train, held = carve_indices(spec.name, groups, fraction, max_examples)
+    return [records[i] for i in train], [records[i] for i in held]

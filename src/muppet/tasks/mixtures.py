@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from muppet.errors import ConfigError
 from muppet.registry import Registry, unknown
 from muppet.tasks.spec import TASKS, TaskSpec, all_tasks
+from muppet.tasks.user import is_task_file, register_task_file
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tup
     if repeated:
         raise ConfigError(f"tasks: {repeated} listed more than once")
     for name in names:
-        if name in TASKS:
+        if is_task_file(name):
+            members, mix_weights = [register_task_file(name).name], {}
+        elif name in TASKS:
             members, mix_weights = [name], {}
         elif name in MIXTURES:
             mixture = MIXTURES[name]

@@ -100,11 +100,19 @@ class TaskSpec:
     def directory(self) -> str:
         return (self.local.directory if self.local and self.local.directory else None) or self.name
 
+    def local_root(self, data_dir: str | os.PathLike[str] | None) -> Path | None:
+        """The folder of the local files: ``data_dir/<directory>``, or ``directory`` if absolute."""
+        if self.local is None:
+            return None
+        if Path(self.directory).is_absolute():
+            return Path(self.directory)
+        return Path(data_dir) / self.directory if data_dir else None
+
     def local_splits(self, data_dir: str | os.PathLike[str] | None) -> list[str]:
         """The splits whose files all exist under ``data_dir``."""
-        if self.local is None or not data_dir:
+        root = self.local_root(data_dir)
+        if self.local is None or root is None:
             return []
-        root = Path(data_dir) / self.directory
         return [
             split
             for split in SPLITS

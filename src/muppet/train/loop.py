@@ -81,7 +81,7 @@ def build_batch(slots: Sequence[Slot], tasks: Sequence[TaskData], backbone: Back
     by_task: dict[int, list[int]] = {}
     for t, i in slots:
         by_task.setdefault(t, []).append(i)
-    groups = [(tasks[t].spec, tasks[t].head, [tasks[t].train[i] for i in idx]) for t, idx in by_task.items()]
+    groups = [(tasks[t].spec, tasks[t].head, tasks[t].train.get(idx)) for t, idx in by_task.items()]
     return collate(groups, backbone.pad_token_id, backbone.is_encoder_decoder, backbone.decoder_start_token_id)
 
 
@@ -151,6 +151,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     from transformers import get_linear_schedule_with_warmup
 
     # --- set-up: everything that can fail on bad input fails here, before any training ---
+    started = time.perf_counter()
     out = Path(cfg.output_dir)
     specs, weights = expand(cfg.tasks, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
@@ -179,12 +180,13 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     settings = feature_settings(cfg)
     backbone = Backbone.from_pretrained(cfg.model, cfg.trust_remote_code)
     model = MultiTaskModel(backbone, specs, cfg.dropout)
-    tasks = prepare_tasks(
-        specs, model.head_keys, tokenizer, settings, progress=show,
-        data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
-        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
-        max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
-    )
+    with accelerator.main_process_first():  # one process builds the caches, the others read them
+        tasks = prepare_tasks(
+            specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
+            data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
+            heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
+            max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+        )
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.yaml")
@@ -253,6 +255,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
                 "examples_per_s": float(packed[-1, 1]) / elapsed,
                 "tokens_per_s": float(packed[-1, 2]) / elapsed,
                 "updates": window_updates,
+                "elapsed_s": time.perf_counter() - started,  # since the run started, set-up included
                 "tasks": {
                     n: {"n": int(v[0]), "loss": float(v[1] / v[0]), "scaled_loss": float(v[2] / v[0])}
                     for n, v in zip(names, packed[:-1].tolist()) if v[0] > 0

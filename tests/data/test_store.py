@@ -1,0 +1,138 @@
+"""Arrow records and features: cached by content, memory-mapped, rebuilt when inputs change."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tiny
+
+from muppet.data import store as store_mod
+from muppet.data.pipeline import check_leakage, plan_task, prepare_tasks
+from muppet.data.store import build_features, build_records
+from muppet.errors import DataError
+from muppet.families import FeatureSettings, get_family
+from muppet.tasks.loading import open_split, read_split
+from muppet.tasks.spec import get_task
+
+SETTINGS = FeatureSettings(max_length=48, doc_stride=16)
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    return tiny.write_tiny_data(tmp_path / "data")
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, obj: object, name: str) -> list[int]:
+    calls: list[int] = []
+    original = getattr(obj, name)
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, spy)
+    return calls
+
+
+def test_records_round_trip_and_cache(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = get_task("tiny_qa")
+    cache = tmp_path / "cache"
+    first = build_records(open_split(spec, "train", data), cache_dir=cache)
+    assert not first.cached and len(first) == 40
+    assert first.records() == read_split(spec, "train", data).records[:0] + [
+        {**r, "group": r.get("group")} for r in read_split(spec, "train", data).records
+    ]
+    assert first.dataset["_loc"][0].endswith("train.jsonl:1")
+    made = count_calls(monkeypatch, get_family("extractive_qa"), "make_record")
+    again = build_records(open_split(spec, "train", data), cache_dir=cache)
+    assert again.cached and not made and again.records() == first.records()
+    # new content: the cache is not reused
+    path = data / "tiny_qa" / "train.jsonl"
+    path.write_text(path.read_text().replace("the red car", "the blue car"))
+    os.utime(path, ns=(1, 1))
+    changed = build_records(open_split(spec, "train", data), cache_dir=cache)
+    assert not changed.cached and "the blue car" in changed.records()[0]["context"]
+
+
+def test_identical_texts_share_a_hash_and_groups_stay_whole(data: Path, tmp_path: Path) -> None:
+    spec = get_task("tiny_sum")
+    records = build_records(open_split(spec, "train", data), cache_dir=tmp_path)
+    texts = records.hashes("_text")
+    docs = [r["document"] for r in records.records()]
+    for i in range(len(docs)):
+        for j in range(len(docs)):
+            assert (texts[i] == texts[j]) == (docs[i] == docs[j])
+
+
+def test_a_cache_hit_does_no_tokenization(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, tok = get_task("tiny_mc"), tiny.tokenizer()
+    recs = build_records(open_split(spec, "train", data), cache_dir=tmp_path)
+    idx = np.arange(0, 40, 2)
+    first = build_features(recs, idx, tok, SETTINGS, True, tmp_path)
+    assert not first.cached and len(first) == 20
+    calls = count_calls(monkeypatch, type(tok), "__call__")
+    featurize = count_calls(monkeypatch, get_family("multiple_choice"), "featurize")
+    second = build_features(recs, idx, tok, SETTINGS, True, tmp_path)
+    assert second.cached and not calls and not featurize
+    assert second.get([3, 0, 3]) == [first.get([3])[0], first.get([0])[0], first.get([3])[0]]
+    # another selection, max_length or tokenizer is another cache entry
+    assert not build_features(recs, idx[:5], tok, SETTINGS, True, tmp_path).cached
+    assert not build_features(recs, idx, tok, FeatureSettings(max_length=32), True, tmp_path).cached
+    other = tiny.tokenizer()
+    other.add_tokens(["zebra"])
+    assert not build_features(recs, idx, other, SETTINGS, True, tmp_path).cached
+
+
+def test_features_match_in_memory_featurization(data: Path, tmp_path: Path) -> None:
+    for name in ("tiny_cls", "tiny_reg", "tiny_mc", "tiny_qa"):
+        spec, tok = get_task(name), tiny.tokenizer()
+        fam = get_family(spec.family)
+        recs = build_records(open_split(spec, "train", data), cache_dir=tmp_path)
+        for train in (True, False):
+            stored = build_features(recs, None, tok, SETTINGS, train, tmp_path).all()
+            direct = fam.featurize(recs.records(), spec, tok, SETTINGS, train)
+            assert len(stored) == len(direct)
+            for a, b in zip(stored, direct):
+                assert [list(r) for r in a["rows"]] == [r.tolist() for r in b["rows"]]
+                assert a["example"] == b["example"]
+                for key in set(b) - {"rows", "types", "example"}:
+                    assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), (name, key)
+
+
+def test_several_processes_give_the_same_features(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_mod, "WRITE_BATCH", 7)
+    spec, tok = get_task("tiny_qa"), tiny.tokenizer()
+    recs = build_records(open_split(spec, "train", data), cache_dir=tmp_path / "a")
+    one = build_features(recs, None, tok, SETTINGS, False, tmp_path / "a", num_proc=1).all()
+    two = build_features(recs, None, tok, SETTINGS, False, tmp_path / "b", num_proc=2).all()
+    assert one == two and len({f["example"] for f in one}) == 40
+
+
+def test_leakage_is_refused_dropped_or_allowed(data: Path, tmp_path: Path) -> None:
+    # tiny_cls's dev examples also appear in another task's training data
+    dev = (data / "tiny_cls" / "dev.jsonl").read_text().splitlines()
+    train = (data / "tiny_cls" / "train.jsonl").read_text().splitlines()
+    (data / "tiny_cls" / "train.jsonl").write_text("\n".join(train + dev[:3]) + "\n")
+    spec = get_task("tiny_cls")
+
+    def plans() -> list:
+        return [plan_task(spec, "cls/tiny_cls", data_dir=str(data), cache_dir=str(tmp_path))]
+
+    with pytest.raises(DataError, match=r"3 training example\(s\) of 'tiny_cls' are evaluation examples of 'tiny_cls'"):
+        check_leakage(plans(), "error")
+    dropped = plans()
+    assert check_leakage(dropped, "drop") == {("tiny_cls", "tiny_cls"): 3}
+    assert dropped[0].dropped_leaks == 3 and len(dropped[0].train_idx) == 40
+    kept = plans()
+    check_leakage(kept, "allow")
+    assert len(kept[0].train_idx) == 43
+
+
+def test_carved_slices_never_leak_within_a_task(data: Path, tmp_path: Path) -> None:
+    tasks = prepare_tasks([get_task("tiny_sum"), get_task("tiny_qa"), get_task("tiny_reg")],
+                          {"tiny_sum": "lm", "tiny_qa": "span", "tiny_reg": "cls/tiny_reg"}, tiny.tokenizer(), SETTINGS,
+                          progress=False, data_dir=str(data), cache_dir=str(tmp_path))
+    assert [t.eval_split.startswith("held-out") for t in tasks] == [True, True, True]
