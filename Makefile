@@ -9,7 +9,6 @@ ifneq ($(wildcard ../shared/data/MANIFEST.md),)
 export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
-export TOKENIZERS_PARALLELISM ?= false
 
 .PHONY: demo test venv clean
 

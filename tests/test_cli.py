@@ -51,3 +51,40 @@ def test_prefinetune_from_a_config_file(tiny_root: Path, tmp_path: Path, capsys:
 def test_module_entry_point_runs() -> None:
     done = subprocess.run([sys.executable, "-m", "muppet", "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("muppet ")
+
+
+def test_tasks_validate_reports_counts_and_malformed_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import tiny
+
+    data = tiny.write_tiny_data(tmp_path / "data")
+    assert main(["tasks", "validate", "tiny_cls", "tiny_qa", "--data-dir", str(data), "--model", str(tmp_path / "nowhere"),
+                 "--no-tokenize"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny_cls (classification)" in out and "train        40 records" in out and "entailment 20 (50%)" in out
+    assert "2 task(s), 92 records: 2 OK, 0 with problems" in out
+    lines = (data / "tiny_cls" / "train.jsonl").read_text().splitlines()
+    lines[1] = lines[1].replace('"not_entailment"', '"neutral"')
+    lines.append(lines[0])  # a duplicate
+    (data / "tiny_cls" / "train.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["tasks", "validate", "tiny_cls", "--data-dir", str(data), "--no-tokenize"]) == 1
+    out = capsys.readouterr().out
+    assert "train.jsonl:2 (field 'label'): label 'neutral' is not one of" in out
+    assert "duplicates 1" in out and "FAILED: 1 malformed record(s)" in out
+
+
+def test_tasks_validate_counts_overlong_examples(tiny_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "validate", "tiny_qa", "--data-dir", str(tiny_root / "data"), "--model", str(tiny_root / "tiny-bert"),
+                 "--max-length", "32"]) == 0
+    out = capsys.readouterr().out
+    overlong = int(out.split("overlong (> 32 tokens) ")[1].split()[0])
+    assert 0 < overlong <= 40
+
+
+def test_data_prepare_builds_then_hits_the_cache(tiny_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["data", "prepare", f"model={tiny_root / 'tiny-bert'}", "tasks=[tiny_cls,tiny_mc]", f"data_dir={tiny_root / 'data'}",
+            f"cache_dir={tmp_path / 'cache'}", "max_length=48", "progress=false"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | built |" in first
+    assert main(args) == 0
+    assert "| tiny_mc |" in (second := capsys.readouterr().out) and "built" not in second

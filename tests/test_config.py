@@ -65,11 +65,18 @@ def test_data_dir_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
-    cfg = PrefinetuneConfig.load(path, [f"data_dir={real_data_dir}"])
-    specs, _ = expand(cfg.tasks, cfg.data_dir)
+    if path.name.startswith("sweep"):
+        from muppet.evaluation.sweep import SweepConfig
+
+        sweep = SweepConfig.load(path, [f"finetune.data_dir={real_data_dir}"])
+        tasks, data_dir = sweep.tasks, str(real_data_dir)
+    else:
+        cfg = PrefinetuneConfig.load(path, [f"data_dir={real_data_dir}"])
+        tasks, data_dir = cfg.tasks, cfg.data_dir
+    specs, _ = expand(tasks, data_dir)
     assert specs, path
     for spec in specs:
-        assert "train" in spec.local_splits(cfg.data_dir), f"{path.name}: {spec.name} has no local training data"
+        assert "train" in spec.local_splits(data_dir), f"{path.name}: {spec.name} has no local training data"
 
 
 def test_demo_config_spans_three_families(real_data_dir: Path) -> None:
@@ -77,3 +84,16 @@ def test_demo_config_spans_three_families(real_data_dir: Path) -> None:
     specs, _ = expand(cfg.tasks, real_data_dir)
     assert len(specs) >= 15
     assert {s.family for s in specs} >= {"classification", "multiple_choice", "extractive_qa"}
+
+
+ACCELERATE = sorted((Path(__file__).resolve().parents[1] / "configs" / "accelerate").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", ACCELERATE, ids=[p.name for p in ACCELERATE])
+def test_accelerate_configs_load(path: Path) -> None:
+    from accelerate.commands.config.config_args import load_config_from_file
+    from accelerate.utils import DistributedType
+
+    cfg = load_config_from_file(str(path))
+    assert cfg.distributed_type in (DistributedType.MULTI_GPU, DistributedType.FSDP, DistributedType.DEEPSPEED)
+    assert cfg.num_processes >= 2 and not cfg.use_cpu

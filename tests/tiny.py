@@ -157,3 +157,27 @@ def write_tiny_data(root: Path, n: int = 40) -> Path:
     write_jsonl(root / "tiny_qa" / "train.jsonl", qa_rows(n))
     write_jsonl(root / "tiny_sum" / "train.jsonl", sum_rows(n))
     return root
+
+
+def write_task_files(root: Path, data: Path) -> list[str]:
+    """Task files (YAML) over the tiny data, for runs in a subprocess (no test registry there)."""
+    import yaml
+
+    specs = {
+        "file_cls": {"family": "classification", "labels": ["entailment", "not_entailment"],
+                     "local": {"format": "jsonl", "directory": str(data / "tiny_cls"),
+                               "splits": {"train": "train.jsonl", "dev": "dev.jsonl"},
+                               "columns": {"text_a": "premise", "text_b": "hypothesis", "label": "label"}}},
+        "file_reg": {"family": "classification", "label_range": [0.0, 5.0],
+                     "local": {"format": "jsonl", "directory": str(data / "tiny_reg"), "splits": {"train": "train.jsonl"},
+                               "columns": {"text_a": "a", "text_b": "b", "label": "score"}}},
+        "file_mc": {"family": "multiple_choice",
+                    "local": {"format": "jsonl", "directory": str(data / "tiny_mc"), "splits": {"train": "train.jsonl"}}},
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, spec in specs.items():
+        path = root / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"name": name, **spec}))
+        paths.append(str(path))
+    return paths

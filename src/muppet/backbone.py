@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -96,17 +97,25 @@ class Backbone(nn.Module):
         token_type_ids: torch.Tensor | None = None,
         decoder_input_ids: torch.Tensor | None = None,
         decoder_attention_mask: torch.Tensor | None = None,
+        noise: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Hidden states per row: encoder states, or decoder states for encoder-decoder models."""
+        """Hidden states per row: encoder states, or decoder states for encoder-decoder models.
+
+        ``noise`` (R3F) maps the input embeddings to a perturbation that is added to them.
+        """
+        inputs: dict[str, Any] = {"input_ids": input_ids}
+        if noise is not None:
+            embeds = self.model.get_input_embeddings()(input_ids)
+            inputs = {"inputs_embeds": embeds + noise(embeds)}
         if not self.is_encoder_decoder:
-            kwargs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
+            kwargs: dict[str, Any] = {**inputs, "attention_mask": attention_mask}
             if token_type_ids is not None:
                 kwargs["token_type_ids"] = token_type_ids
             return self.model(**kwargs).last_hidden_state
         if decoder_input_ids is None:
             decoder_input_ids = self.shift_right(input_ids)
             decoder_attention_mask = None
-        encoder_states = self.model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        encoder_states = self.model.get_encoder()(**inputs, attention_mask=attention_mask).last_hidden_state
         return self.model.get_decoder()(
             input_ids=decoder_input_ids,
             attention_mask=decoder_attention_mask,

@@ -29,11 +29,43 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
     summary = prefinetune(cfg)
+    if summary.get("stopped") and int(os.environ.get("RANK", "0")) == 0:
+        why = "on a signal" if summary.get("signal") else f"after update {summary['step']} (stop_after)"
+        print(f"\nStopped {why} at update {summary['step']}, checkpoint saved in {summary['output_dir']}/checkpoints; "
+              "continue with resume=true.")
+        return 130 if summary.get("signal") else 0
     if summary.get("results") is not None and int(os.environ.get("RANK", "0")) == 0:
         print(f"\nDev results after {summary['step']} updates ({summary['output_dir']}):\n")
         print(format_table(summary["results"]))
         if summary.get("export"):
             print(f"\nExport: {summary['export']}")
+    return 0
+
+
+def _cmd_finetune(args: argparse.Namespace) -> int:
+    import json
+
+    from muppet.evaluation.finetune import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig.load(*_config_args(args))
+    result = finetune(cfg)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"\n{result['task']} ({result['n_train']:,} training examples, {result['steps']} updates, "
+              f"best at {result['best_step']}, {result['seconds']:.0f} s)")
+        for split in ("dev", "test"):
+            if result.get(split):
+                print(f"  {split}: " + json.dumps({k: round(v, 4) for k, v in result[split].items()}))
+        print(f"Results: {cfg.output_dir}/results.json")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from muppet.evaluation.sweep import SweepConfig, sweep
+
+    cfg = SweepConfig.load(*_config_args(args))
+    summary = sweep(cfg)
+    print(f"{summary['cells']} cells: {summary['ran']} run now, {summary['skipped']} already done. "
+          f"Results: {summary['results']}")
     return 0
 
 
@@ -135,6 +167,15 @@ def _cmd_tasks_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from muppet.evaluation.report import write_report
+
+    report = write_report(args.dir, args.out, args.runs, args.baseline, args.split)
+    print(f"Report: {report.out_dir / 'report.md'} ({len(report.plots)} plot(s), "
+          f"{len(report.missing)} missing run(s))")
+    return 0
+
+
 def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -153,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="YAML config (see configs/); may be left out when only key=value overrides are given")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="override config keys")
     p.set_defaults(func=_cmd_prefinetune)
+
+    f = sub.add_parser("finetune", help="fine-tune a model (hub, local or muppet export) on one task")
+    f.add_argument("config", help="YAML config (or only key=value overrides)")
+    f.add_argument("overrides", nargs="*", metavar="key=value")
+    f.set_defaults(func=_cmd_finetune)
+
+    sw = sub.add_parser("sweep", help="fine-tune the grid models x tasks x fractions x seeds (resumable)")
+    sw.add_argument("config", help="YAML config (or only key=value overrides)")
+    sw.add_argument("overrides", nargs="*", metavar="key=value")
+    sw.set_defaults(func=_cmd_sweep)
 
     data = sub.add_parser("data", help="data preparation")
     dsub = data.add_subparsers(dest="data_command", required=True)
@@ -180,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--max-length", type=int, default=256, help="tokens; longer examples count as overlong")
     tv.add_argument("--no-tokenize", action="store_true", help="skip the overlong count")
     tv.set_defaults(func=_cmd_tasks_validate)
+
+    rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
+    rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")
+    rp.add_argument("--out", help="write report.md, report.json and plots here (default: DIR)")
+    rp.add_argument("--runs", nargs="+", default=[], metavar="RUN_DIR",
+                    help="pre-finetuning output directories (metrics.jsonl) to plot losses from")
+    rp.add_argument("--baseline", help="model to compare against (default: sweep.yaml's baseline, else the first)")
+    rp.add_argument("--split", choices=["dev", "test"], default="dev", help="split for the plots (default: dev)")
+    rp.set_defaults(func=_cmd_report)
     return parser
 
 

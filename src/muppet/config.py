@@ -4,6 +4,7 @@ config is written next to every run and checkpoint."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import types
@@ -11,7 +12,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
@@ -59,6 +60,16 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             except ConfigError as exc:
                 errors.append(str(exc))
         raise ConfigError(errors[-1] if errors else f"{name}: invalid value {value!r}")
+    if isinstance(hint, type) and issubclass(hint, BaseConfig):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{name}: expected a mapping of {', '.join(hint.keys())}, got {value!r}")
+        return hint.from_dict(value, prefix=f"{name}.")
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{name}: expected a mapping, got {value!r}")
+        return dict(value)
     if origin is list:
         (item,) = typing.get_args(hint)
         if isinstance(value, str):
@@ -95,18 +106,32 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
 
 @dataclass
 class BaseConfig:
+    # YAML keys that are not valid Python names (e.g. ``lambda``) -> field names
+    ALIASES: ClassVar[dict[str, str]] = {}
+
     @classmethod
-    def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
+    def keys(cls) -> list[str]:
+        back = {v: k for k, v in cls.ALIASES.items()}
+        return [back.get(f.name, f.name) for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls: type[C], data: Mapping[str, Any], prefix: str = "") -> C:
         hints = typing.get_type_hints(cls)
-        names = [f.name for f in dataclasses.fields(cls)]
+        names = cls.keys()
         unknown = [k for k in data if k not in names]
         if unknown:
             key = unknown[0]
-            near = nearest(key, names)
-            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-            raise ConfigError(f"unknown config key {key!r}{hint}")
-        values = {k: _coerce(k, v, hints[k]) for k, v in data.items()}
-        return cls(**values)
+            near = nearest(str(key), names)
+            hint = f"; did you mean {', '.join(repr(prefix + n) for n in near)}?" if near else ""
+            raise ConfigError(f"unknown config key {prefix + str(key)!r}{hint}")
+        values = {}
+        for key, value in data.items():
+            name = cls.ALIASES.get(key, key)
+            values[name] = _coerce(prefix + key, value, hints[name])
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise ConfigError(f"{prefix}{exc}" if prefix else str(exc)) from None
 
     @classmethod
     def load(cls: type[C], path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()) -> C:
@@ -122,27 +147,68 @@ class BaseConfig:
             if loaded is not None and not isinstance(loaded, dict):
                 raise ConfigError(f"{p}: expected a mapping of config keys")
             data.update(loaded or {})
-        data.update(parse_overrides(overrides))
-        return cls.from_dict(data)
+        return cls.from_dict(merge(data, parse_overrides(overrides)))
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        back = {v: k for k, v in self.ALIASES.items()}
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[back.get(f.name, f.name)] = value.to_dict() if isinstance(value, BaseConfig) else copy.deepcopy(value)
+        return out
 
     def save(self, path: str | os.PathLike[str]) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs, values read as YAML; ``a.b=value`` sets key ``b`` of section ``a``."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise ConfigError(f"override {item!r} is not of the form key=value")
         try:
-            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+            value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
-            out[key.strip()] = raw
+            value = raw
+        *sections, leaf = key.split(".")
+        target = out
+        for section in sections:
+            target = target.setdefault(section, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"override {item!r}: {section!r} is set to a value, not a section")
+        target[leaf] = value
     return out
+
+
+def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` on top of ``base``, section by section."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class R3FConfig(BaseConfig):
+    """R3F (Aghajanyan et al. 2020): a symmetric-KL term between predictions on clean and
+    noised input embeddings; ``spectral_norm`` adds R4F's spectral normalisation of the heads."""
+
+    ALIASES: ClassVar[dict[str, str]] = {"lambda": "lambda_"}
+    eps: float = 1e-5
+    lambda_: float = 1.0
+    noise: str = "uniform"
+    spectral_norm: bool = False
+
+    def __post_init__(self) -> None:
+        _choice("noise", self.noise, ("uniform", "normal"))
+        _positive("eps", self.eps)
+        _positive("lambda", self.lambda_, allow_zero=True)
 
 
 @dataclass
@@ -174,7 +240,7 @@ class PrefinetuneConfig(BaseConfig):
     max_examples_per_task: int | None = None
     # data
     max_length: int = 256
-    doc_stride: int = 128
+    doc_stride: int | None = None  # overlap of QA windows; default max_length // 2
     max_target_length: int = 64
     heldout_fraction: float = 0.1  # of a task without a dev split, carved off for evaluation
     heldout_max: int = 1000
@@ -193,8 +259,10 @@ class PrefinetuneConfig(BaseConfig):
     log_every: int = 10
     save_every: int = 0  # updates between checkpoints; 0: only at the end
     keep_checkpoints: int = 2
+    r3f: R3FConfig | None = None  # e.g. {eps: 1e-5, lambda: 1.0, noise: uniform, spectral_norm: false}
     resume: bool = False  # continue from the last complete checkpoint in output_dir
     stop_after: int | None = None  # checkpoint and stop after this update (a job's time limit)
+    max_bad_updates: int = 5  # consecutive updates with a non-finite loss before the run stops
     overwrite: bool = False  # start afresh in an output_dir that already holds a run
     export: bool = True
     progress: bool = True
@@ -223,6 +291,7 @@ class PrefinetuneConfig(BaseConfig):
         _positive("max_examples_per_task", self.max_examples_per_task)
         _positive("eval_max_examples", self.eval_max_examples)
         _positive("stop_after", self.stop_after)
+        _positive("max_bad_updates", self.max_bad_updates)
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
         if not 0 < self.heldout_fraction < 1:
@@ -233,5 +302,7 @@ class PrefinetuneConfig(BaseConfig):
             raise ConfigError(
                 f"batch_size ({self.batch_size}) must be divisible by grad_accum_steps ({self.grad_accum_steps})"
             )
+        if self.doc_stride is None:
+            self.doc_stride = self.max_length // 2
         if self.doc_stride >= self.max_length:
             raise ConfigError(f"doc_stride ({self.doc_stride}) must be smaller than max_length ({self.max_length})")

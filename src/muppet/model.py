@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
@@ -27,6 +27,8 @@ class MultiTaskModel(nn.Module):
     def __init__(self, backbone: Backbone, specs: Sequence[TaskSpec], dropout: float = 0.1) -> None:
         super().__init__()
         self.backbone = backbone
+        # FSDP's transformer-based wrapping looks for the layer classes here (accelerate).
+        self._no_split_modules = getattr(backbone.model, "_no_split_modules", None)
         self.heads = nn.ModuleDict()
         self.head_keys: dict[str, str] = {}  # task -> head key
         self.head_info: dict[str, dict[str, object]] = {}
@@ -53,17 +55,39 @@ class MultiTaskModel(nn.Module):
         name = _module_name(key)
         return self.heads[name] if name in self.heads else None
 
-    def forward(self, batch: MixedBatch) -> list[torch.Tensor]:
-        """Logits for each segment of the batch, in segment order."""
+    def forward(self, batch: MixedBatch, noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """Logits for each segment of the batch, in segment order (``noise``: see Backbone)."""
         states = self.backbone(
             batch.input_ids,
             batch.attention_mask,
             batch.token_type_ids,
             batch.decoder_input_ids,
             batch.decoder_attention_mask,
+            noise,
         )
         outputs = []
         for seg in batch.segments:
             view = RowView(states[seg.rows], batch.input_ids[seg.rows], batch.attention_mask[seg.rows], self.backbone)
             outputs.append(get_family(seg.family).forward(self.head(seg.head), view, seg.targets))
         return outputs
+
+
+def spectral_normalize_heads(model: MultiTaskModel) -> None:
+    """R4F: spectral normalisation of every linear layer of the heads."""
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    for head in model.heads.values():
+        for module in list(head.modules()):
+            if isinstance(module, nn.Linear):
+                spectral_norm(module)
+
+
+def remove_head_parametrizations(model: MultiTaskModel) -> None:
+    """Bake parametrized weights (spectral norm) into plain ones, e.g. before an export."""
+    from torch.nn.utils import parametrize
+
+    for head in model.heads.values():
+        for module in head.modules():
+            if parametrize.is_parametrized(module):
+                for name in list(module.parametrizations):
+                    parametrize.remove_parametrizations(module, name)

@@ -96,7 +96,7 @@ def test_features_match_in_memory_featurization(data: Path, tmp_path: Path) -> N
             direct = fam.featurize(recs.records(), spec, tok, SETTINGS, train)
             assert len(stored) == len(direct)
             for a, b in zip(stored, direct):
-                assert [list(r) for r in a["rows"]] == [r.tolist() for r in b["rows"]]
+                assert [list(r) for r in a["rows"]] == [list(r) for r in b["rows"]]
                 assert a["example"] == b["example"]
                 for key in set(b) - {"rows", "types", "example"}:
                     assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), (name, key)

@@ -83,3 +83,19 @@ def test_hub_source_through_datasets(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no local 'train' split"):
         read_split(TaskSpec("nohub", "classification", labels=("a", "b"), local=SPEC.local), "train", tmp_path)
+
+
+def test_hub_rows_can_be_filtered_and_left_out_by_the_adapter(tmp_path: Path) -> None:
+    import datasets
+
+    from muppet.tasks.formats.base import ROW_FORMATS
+
+    ROW_FORMATS.register("test_keep_even", lambda row: None if row["n"] % 2 else {"text_a": row["t"], "label": "pos"})
+    try:
+        spec = TaskSpec("filtered", "classification", labels=("neg", "pos"),
+                        hub=HubSource("org/multi", None, {"train": "train"}, format="test_keep_even", filter={"subset": "A"}))
+        rows = [{"subset": s, "n": n, "t": f"text {s}{n}"} for s in "AB" for n in range(4)]
+        out = read_split(spec, "train", None, hub_loader=lambda *a, **k: datasets.Dataset.from_list(rows))
+        assert [r["text_a"] for r in out.records] == ["text A0", "text A2"]
+    finally:
+        ROW_FORMATS.unregister("test_keep_even")

@@ -92,8 +92,9 @@ def plan_task(
 ) -> TaskPlan:
     splits = available_splits(spec, data_dir, source)
     if "train" not in splits:
-        where = f"under {data_dir}/{spec.directory}" if data_dir else "(data_dir is not set)"
-        raise DataError(f"task {spec.name!r}: no training split {where}, and no hub source to fall back on")
+        root = spec.local_root(data_dir)
+        where = f"no training files under {root}" if root else "no local source (or data_dir is not set)"
+        raise DataError(f"task {spec.name!r}: {where}, and no hub source to fall back on")
 
     def store(split: str) -> RecordStore:
         return build_records(open_split(spec, split, data_dir, source, hub_loader), on_bad_record, cache_dir)
@@ -130,20 +131,23 @@ def check_leakage(plans: Sequence[TaskPlan], mode: str = "error") -> dict[tuple[
     if mode not in LEAKAGE:
         raise ConfigError(f"leakage must be one of {LEAKAGE}, not {mode!r}")
     evaluated = {p.spec.name: p.eval_store.hashes("_text")[p.eval_idx] for p in plans}
+    # One membership test per task against every evaluated text; per-task tests only on a hit.
+    every = np.concatenate(list(evaluated.values())) if evaluated else np.zeros(0, np.uint64)
     found: dict[tuple[str, str], int] = {}
     lines: list[str] = []
     for plan in plans:
         texts = plan.train_store.hashes("_text")[plan.train_idx]
-        leaked = np.zeros(len(texts), dtype=bool)
+        leaked = np.isin(texts, every)
+        if not leaked.any():
+            continue
         for other, eval_texts in evaluated.items():
-            hit = np.isin(texts, eval_texts)
+            hit = leaked & np.isin(texts, eval_texts)
             if hit.any():
                 found[(plan.spec.name, other)] = int(hit.sum())
                 where = plan.train_store.locations(plan.train_idx[hit][:3].tolist())
                 lines.append(f"{int(hit.sum())} training example(s) of {plan.spec.name!r} are evaluation examples "
                              f"of {other!r} (e.g. {'; '.join(where)})")
-                leaked |= hit
-        if mode == "drop" and leaked.any():
+        if mode == "drop":
             plan.dropped_leaks = int(leaked.sum())
             plan.train_idx = plan.train_idx[~leaked]
             if len(plan.train_idx) == 0:

@@ -87,8 +87,13 @@ class RecordStore:
     def __len__(self) -> int:
         return len(self.dataset)
 
+    def column(self, name: str) -> np.ndarray:
+        """One column as a numpy array, straight from Arrow (no per-row Python objects)."""
+        table = self.dataset.with_format("arrow")[:]
+        return table.column(name).to_numpy()
+
     def hashes(self, column: str) -> np.ndarray:
-        return np.asarray(self.dataset.with_format("numpy")[column], dtype=np.uint64)
+        return self.column(column).astype(np.uint64, copy=False)
 
     def locations(self, indices: Sequence[int]) -> list[str]:
         return list(self.dataset.select(indices)["_loc"]) if len(indices) else []
@@ -102,7 +107,7 @@ class RecordStore:
         """Class labels (classification tasks), e.g. to stratify a subset."""
         if self.spec.family != "classification" or self.spec.is_regression:
             return None
-        return np.asarray(self.dataset.with_format("numpy")["label"], dtype=np.int64)
+        return self.column("label").astype(np.int64, copy=False)
 
 
 def record_schema(spec: TaskSpec) -> dict[str, Any]:
@@ -176,10 +181,13 @@ def feature_schema(spec: TaskSpec, train: bool) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    """Arrow-ready values: numpy arrays and tuples become lists; rows of token ids stay as they are."""
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        if value and isinstance(value[0], (list, tuple, np.ndarray)):
+            return [_plain(v) for v in value]
+        return list(value) if isinstance(value, tuple) else value
     if isinstance(value, np.generic):
         return value.item()
     return value
@@ -227,9 +235,6 @@ class FeatureStore:
     def all(self) -> list[Feature]:
         return [_feature(row) for row in self.dataset]
 
-    def row_lengths(self) -> np.ndarray:
-        """Longest row of each feature (length-aware batching, padding statistics)."""
-        return np.asarray([max(len(r) for r in rows) for rows in self.dataset["rows"]], dtype=np.int64)
 
 
 def _feature(row: dict[str, Any]) -> Feature:
@@ -270,7 +275,8 @@ def build_features(
 
     def chunks() -> Iterator[tuple[list[Record], int]]:
         for start in range(0, len(source), WRITE_BATCH):
-            yield list(source.select(range(start, min(start + WRITE_BATCH, len(source))))), start
+            columns = source[start : start + WRITE_BATCH]  # columnar: no per-row decoding
+            yield [dict(zip(columns, values)) for values in zip(*columns.values())], start
 
     if num_proc > 1 and len(source) > WRITE_BATCH:
         import multiprocessing

@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 
 def encode(
     tokenizer: Any, first: Sequence[str], second: Sequence[str | None] | None, max_length: int, truncation: str = "longest_first"
-) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+) -> tuple[list[list[int]], list[list[int]] | None]:
     """Token ids (and token type ids, where the tokenizer has them) of each text or text pair.
 
     Items whose second text is empty are encoded alone; the rest as pairs. Returns rows in
     input order.
     """
     n = len(first)
-    ids: list[np.ndarray | None] = [None] * n
-    types: list[np.ndarray | None] = [None] * n
+    ids: list[list[int] | None] = [None] * n
+    types: list[list[int] | None] = [None] * n
     has_types = False
     pairs = [i for i in range(n) if second is not None and second[i]]
     singles = [i for i in range(n) if not (second is not None and second[i])]
@@ -34,10 +32,11 @@ def encode(
             enc = tokenizer(a, truncation=True, max_length=max_length)
         tt = enc.get("token_type_ids")
         has_types = has_types or tt is not None
+        # Plain lists: they go to Arrow (features) or torch (batches) without conversions.
         for j, i in enumerate(index):
-            ids[i] = np.asarray(enc["input_ids"][j], dtype=np.int32)
+            ids[i] = enc["input_ids"][j]
             if tt is not None:
-                types[i] = np.asarray(tt[j], dtype=np.int8)
+                types[i] = tt[j]
     if not has_types:
         return ids, None  # type: ignore[return-value]
     return ids, types  # type: ignore[return-value]

@@ -74,7 +74,8 @@ def as_index(value: Any, size: int, name: str = "label") -> int:
         index = value
     elif isinstance(value, float) and value.is_integer():
         index = int(value)
-    elif isinstance(value, str):
+    elif isinstance(value, str) and value.strip().isascii():
+        # ASCII only: "²".isdigit() holds but int("²") fails, and "ß".upper() is two letters.
         v = value.strip()
         if v.lstrip("-").isdigit():
             index = int(v)
@@ -95,6 +96,14 @@ def log_n(n: int | float) -> float:
     if n <= 1:
         raise ValueError(f"loss scaling needs an output space of more than one element, got {n}")
     return math.log(n)
+
+
+def sym_kl(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """KL(p||q) + KL(q||p) = sum (p - q)(log p - log q) of softmaxes over ``dim``, summed over it
+    (masked entries, -inf in both, contribute nothing)."""
+    a, b = a.float().clamp(min=-1e4), b.float().clamp(min=-1e4)
+    la, lb = a.log_softmax(dim), b.log_softmax(dim)
+    return ((la.exp() - lb.exp()) * (la - lb)).sum(dim)
 
 
 def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tensor:
@@ -164,6 +173,10 @@ class Family(ABC):
     @abstractmethod
     def loss(self, logits: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Unscaled loss per feature, shape (features,)."""
+
+    def symmetric_kl(self, a: torch.Tensor, b: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """R3F's KL(p_a || p_b) + KL(p_b || p_a) per feature, over the last dimension."""
+        return sym_kl(a, b)
 
     # --- predicting and scoring ----------------------------------------------------------
     @abstractmethod

@@ -142,6 +142,11 @@ class Classification(Family):
             return F.mse_loss(logits.float(), labels, reduction="none")
         return F.cross_entropy(logits.float(), labels, reduction="none")
 
+    def symmetric_kl(self, a: torch.Tensor, b: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        if targets["labels"].is_floating_point():  # regression: a Gaussian's symmetric KL is the squared gap
+            return (a.float() - b.float()) ** 2
+        return super().symmetric_kl(a, b, targets)
+
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
         if spec.is_regression:
             centre, scale = regression_scale(spec)

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from muppet.evaluation import metrics as M
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, text
+from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, sym_kl, text
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import TaskSpec
 
@@ -31,7 +31,9 @@ def _answers(fields: Mapping[str, Any], context: str) -> dict[str, list[Any]]:
     if raw is None:
         raise RecordError("missing", "answers")
     if isinstance(raw, Mapping):
-        texts, starts = list(raw.get("text", [])), list(raw.get("start", raw.get("answer_start", [])))
+        texts, starts = raw.get("text", []), raw.get("start", raw.get("answer_start", []))
+        if not isinstance(texts, (list, tuple)) or not isinstance(starts, (list, tuple)):
+            raise RecordError("answers need a list of texts and a list of offsets", "answers")
     elif isinstance(raw, (list, tuple)):
         texts, starts = [], []
         for item in raw:
@@ -54,9 +56,10 @@ def _answers(fields: Mapping[str, Any], context: str) -> dict[str, list[Any]]:
                 raise RecordError(f"answer {answer[:60]!r} does not occur in the context", "answers")
         try:
             start = int(start)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise RecordError(f"answer offset {start!r} is not an integer", "answers") from None
-        if context[start : start + len(answer)] != answer:
+        # A negative offset would slice from the end of the context and could still match.
+        if start < 0 or context[start : start + len(answer)] != answer:
             where = "is outside the context" if not 0 <= start < len(context) else "does not match the context"
             raise RecordError(f"answer {answer[:60]!r} at offset {start} {where}", "answers")
         out_t.append(answer)
@@ -207,6 +210,9 @@ class ExtractiveQA(Family):
         start = F.cross_entropy(logits[..., 0], targets["start"].to(logits.device), reduction="none")
         end = F.cross_entropy(logits[..., 1], targets["end"].to(logits.device), reduction="none")
         return (start + end) / 2
+
+    def symmetric_kl(self, a: torch.Tensor, b: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        return (sym_kl(a[..., 0], b[..., 0]) + sym_kl(a[..., 1], b[..., 1])) / 2
 
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
         """Per window: the best spans as (score, char start, char end), and the no-answer score."""

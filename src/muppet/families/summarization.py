@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from muppet.evaluation import metrics as M
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, pad_rows, text
+from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, pad_rows, sym_kl, text
 from muppet.tasks.spec import TaskSpec
 
 IGNORE = -100
@@ -104,6 +104,11 @@ class Summarization(Family):
         tokens = F.cross_entropy(logits.float().transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
         counts = (labels != IGNORE).sum(-1).clamp(min=1)
         return tokens.sum(-1) / counts
+
+    def symmetric_kl(self, a: torch.Tensor, b: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        mask = (targets["labels"] != IGNORE).to(a.device)
+        per_token = sym_kl(a, b) * mask
+        return per_token.sum(-1) / mask.sum(-1).clamp(min=1)
 
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
         raise NotImplementedError("summarization predicts by generation; see Backbone.generate")

@@ -7,6 +7,7 @@ reported (file, line, field, reason) in seconds, not hours into a run.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ def map_columns(raw: Mapping[str, Any], columns: Mapping[str, Column], label_map
         if key in label_map:
             fields["label"] = label_map[key]
     for name, value in fields.items():
-        if isinstance(value, str) and has_bad_bytes(value):
+        # Nested too: options and answers are lists of texts.
+        if has_bad_bytes(value):
             raise RecordError("contains bytes that are not UTF-8", name)
     return fields
 
@@ -132,10 +134,16 @@ def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str
         raise ConfigError(f"task {spec.name!r} has no local {split!r} split (it has {sorted(spec.local.splits)})")
     local = spec.local
     reader = FORMATS[local.format]
+    try:  # an unknown (misspelt) or missing option is a configuration error, not a crash in the reader
+        inspect.signature(reader).bind(Path(), **local.options)
+    except TypeError as exc:
+        raise ConfigError(f"task {spec.name!r}: format {local.format!r}: {exc}") from None
     root = spec.local_root(data_dir)
     assert root is not None
     paths = [root / name for name in local.splits[split]]
     for path in paths:
+        if path.is_dir():
+            raise DataError(f"task {spec.name!r}: {path} is a directory, not a data file (split {split!r})")
         if not path.is_file():
             raise DataError(f"task {spec.name!r}: file {path} not found (split {split!r})")
     # Side files a reader opens (e.g. PIQA's labels) sit in the same folder: all count.
@@ -158,6 +166,14 @@ def _default_hub_loader(path: str, name: str | None, split: str) -> Any:
     return datasets.load_dataset(path, name, split=split)
 
 
+def _filter_rows(rows: Any, where: Mapping[str, Any]) -> Any:
+    """Rows whose columns equal ``where`` (e.g. one MRQA subset of a combined dataset)."""
+    if hasattr(rows, "filter") and hasattr(rows, "column_names"):  # a datasets.Dataset: filtered in Arrow
+        columns = list(where)
+        return rows.filter(lambda *values: all(v == where[c] for c, v in zip(columns, values)), input_columns=columns)
+    return [row for row in rows if all(row.get(c) == v for c, v in where.items())]
+
+
 def open_hub_split(spec: TaskSpec, split: str, loader: HubLoader | None = None) -> SplitSource:
     hub = spec.hub
     if hub is None:
@@ -172,6 +188,8 @@ def open_hub_split(spec: TaskSpec, split: str, loader: HubLoader | None = None) 
             f"task {spec.name!r}: cannot load {where} ({type(exc).__name__}: {str(exc)[:300]}). "
             "Offline? Point data_dir at local files instead."
         ) from None
+    if hub.filter:
+        rows = _filter_rows(rows, hub.filter)
     adapter = ROW_FORMATS[hub.format] if hub.format else None
     fingerprint = getattr(rows, "_fingerprint", None)
 
@@ -181,9 +199,12 @@ def open_hub_split(spec: TaskSpec, split: str, loader: HubLoader | None = None) 
                 yield Loc(where, record=i), dict(row)
                 continue
             try:
-                yield Loc(where, record=i), adapter(dict(row), **hub.options)
+                fields = adapter(dict(row), **hub.options)
             except RecordError as exc:
                 yield Loc(where, record=i), BadRecord(exc.reason, exc.field)
+                continue
+            if fields is not None:  # None: the adapter leaves the row out on purpose (another subset, a known loss)
+                yield Loc(where, record=i), fields
 
     identity = {"hub": where, "fingerprint": fingerprint} if fingerprint else None
     return SplitSource(spec, split, where, identity, raw, hub.columns, hub.label_map)

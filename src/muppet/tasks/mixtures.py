@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from muppet.errors import ConfigError
 from muppet.registry import Registry, unknown
 from muppet.tasks.spec import TASKS, TaskSpec, all_tasks
-from muppet.tasks.user import is_task_file, register_task_file
+from muppet.tasks.user import is_file_task, is_task_file, register_task_file
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ MIXTURES: Registry[Mixture] = Registry("mixture")
 
 
 def _local(data_dir: str | None) -> list[str]:
-    return [spec.name for spec in all_tasks() if "train" in spec.local_splits(data_dir)]
+    """Built-in tasks whose training files are here (task files are named explicitly instead)."""
+    return [s.name for s in all_tasks() if not is_file_task(s.name) and "train" in s.local_splits(data_dir)]
 
 
 def _family(family: str) -> Callable[[str | None], list[str]]:

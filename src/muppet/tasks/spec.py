@@ -55,6 +55,8 @@ class HubSource:
     # answers; it runs before ``columns``.
     format: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Keep only rows whose columns have these values (a dataset holding several tasks).
+    filter: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.splits) - set(SPLITS))

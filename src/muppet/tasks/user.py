@@ -35,7 +35,7 @@ from muppet.tasks.spec import TASKS, HubSource, LocalSource, TaskSpec, register,
 
 TASK_KEYS = ("name", "family", "labels", "label_range", "metric", "description", "options", "local", "hub")
 LOCAL_KEYS = ("format", "splits", "columns", "options", "label_map", "directory")
-HUB_KEYS = ("path", "name", "splits", "columns", "label_map", "format", "options")
+HUB_KEYS = ("path", "name", "splits", "columns", "label_map", "format", "options", "filter")
 
 
 def is_task_file(name: str) -> bool:
@@ -107,6 +107,7 @@ def load_task_file(path: str | os.PathLike[str]) -> TaskSpec:
             label_map={str(k): str(v) for k, v in _mapping(f"{where}: hub.label_map", raw.get("label_map")).items()},
             format=raw.get("format"),
             options=_mapping(f"{where}: hub.options", raw.get("options")),
+            filter=_mapping(f"{where}: hub.filter", raw.get("filter")),
         )
     label_range = data.get("label_range")
     try:
@@ -126,6 +127,11 @@ def load_task_file(path: str | os.PathLike[str]) -> TaskSpec:
 
 
 _FROM_FILES: set[str] = set()  # names registered from task files (may be redeclared)
+
+
+def is_file_task(name: str) -> bool:
+    """Whether a registered task came from a task file (not the built-in catalogue)."""
+    return name in _FROM_FILES
 
 
 def register_task_file(path: str | os.PathLike[str]) -> TaskSpec:

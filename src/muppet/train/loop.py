@@ -4,12 +4,18 @@ are accelerate's (``prepare``, ``accumulate``, ``backward``, ``reduce``/``gather
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
+import signal
+import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -17,17 +23,19 @@ from muppet.backbone import Backbone, load_config, resolve_model_path
 from muppet.config import PrefinetuneConfig
 from muppet.data.batching import MixedBatch, collate
 from muppet.data.pipeline import TaskData, prepare_tasks
-from muppet.data.sampler import MixtureSampler, Slot, sampling_rates
-from muppet.errors import ConfigError
+from muppet.data.sampler import MixtureSampler, Slot, UpdatePlan, sampling_rates
+from muppet.errors import ConfigError, MuppetError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
-from muppet.model import MultiTaskModel
+from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
 from muppet.tasks.mixtures import expand
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoint
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
-from muppet.train.objective import TaskStats, merge_stats, mixed_loss
+from muppet.train.objective import TaskStats, embedding_noise, merge_stats, mixed_loss, r3f_term
+
+logger = logging.getLogger(__name__)
 
 
 def feature_settings(cfg: Any) -> FeatureSettings:
@@ -132,6 +140,48 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+class TrainingError(MuppetError):
+    """The run cannot go on (e.g. repeated non-finite losses); the message says what to do."""
+
+
+def shard_seed(seed: int, step: int, shard: int) -> int:
+    return int(np.random.SeedSequence([seed, step, shard, 0xD509]).generate_state(1)[0])
+
+
+def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
+    if log is not None:  # only the main process writes metrics.jsonl
+        log.write(row)
+
+
+def install_stop_handlers(received: list[int]) -> dict[int, Any]:
+    """Record SIGTERM/SIGINT in ``received`` instead of dying mid-update (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
+    return previous
+
+
+def restore_stop_handlers(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def stop_requested(received: list[int], accelerator: Any) -> bool:
+    """Whether any process was asked to stop (all processes then stop at the same update)."""
+    flag = torch.tensor([float(bool(received))], device=accelerator.device)
+    if accelerator.num_processes > 1:
+        flag = accelerator.reduce(flag, reduction="sum")
+    return bool(flag.item())
+
+
+def use_cpu(forced: bool) -> bool:
+    """CPU training: when asked, or when several processes run (torchrun, accelerate launch)
+    on a machine without a GPU; accelerate then joins them with gloo (its MULTI_CPU mode)."""
+    return forced or (int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available())
+
+
 def fresh_accelerator_state() -> None:
     """Forget the precision and accumulation settings of an earlier run in this process.
 
@@ -157,7 +207,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
     fresh_accelerator_state()
     accelerator = Accelerator(
-        cpu=cfg.cpu,
+        cpu=use_cpu(cfg.cpu),
         mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[cfg.precision],
         gradient_accumulation_steps=cfg.grad_accum_steps,
         # A micro-batch rarely holds every task, so some heads get no gradient in it.
@@ -180,6 +230,9 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     settings = feature_settings(cfg)
     backbone = Backbone.from_pretrained(cfg.model, cfg.trust_remote_code)
     model = MultiTaskModel(backbone, specs, cfg.dropout)
+    if cfg.r3f is not None and cfg.r3f.spectral_norm:
+        spectral_normalize_heads(model)
+    noise = embedding_noise(cfg.r3f.eps, cfg.r3f.noise) if cfg.r3f is not None else None
     with accelerator.main_process_first():  # one process builds the caches, the others read them
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
@@ -200,12 +253,16 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.max_steps), cfg.max_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
-    # The scheduler steps once per update here, not once per process as a prepared one would.
-    accelerator.register_for_checkpointing(scheduler, sampler)
+    # The scheduler is not prepared (a prepared one steps once per process) and, like the
+    # sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
+    # nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True).
     start = 0
     if resume_from is not None:
         accelerator.load_state(str(resume_from))
-        start = int(read_state(resume_from)["step"])
+        state = read_state(resume_from)
+        sampler.load_state_dict(state["sampler"])
+        scheduler.load_state_dict(state["scheduler"])
+        start = int(state["step"])
         if start != sampler.step:
             raise ConfigError(f"{resume_from}: sampler at update {sampler.step}, checkpoint says {start}")
     log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None) if accelerator.is_main_process else None
@@ -213,74 +270,127 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
 
     # --- training -----------------------------------------------------------------------------
     rank, accum = accelerator.process_index, cfg.grad_accum_steps
+
+    def train_update(step: int, plan: UpdatePlan) -> tuple[float, TaskStats, int, int, set[str]]:
+        """One optimizer update over this process's shards: (loss, task stats, features,
+        real tokens, tasks with a non-finite loss). An update with a non-finite loss or
+        gradient anywhere (any process) is skipped as a whole."""
+        update_loss, stats_all, features, tokens = 0.0, {}, 0, 0
+        bad: set[str] = set()
+        for shard in range(rank * accum, (rank + 1) * accum):
+            # Dropout and R3F noise depend on (seed, update, shard) only: k processes and one
+            # process with k accumulation steps draw the same masks, and a resumed run too.
+            torch.manual_seed(shard_seed(cfg.seed, step, shard))
+            batch = build_batch(plan.shards[shard], tasks, core.backbone).to(accelerator.device)
+            with accelerator.accumulate(model):
+                outputs = model(batch)
+                loss, stats = mixed_loss(batch, outputs, cfg.loss_scaling)
+                if noise is not None:
+                    loss = loss + cfg.r3f.lambda_ * r3f_term(batch, outputs, model(batch, noise))
+                if torch.isfinite(loss.detach()):
+                    accelerator.backward(loss)
+                    update_loss += float(loss.detach()) / accum
+                    merge_stats(stats_all, stats)
+                else:
+                    bad |= {t for t, (_, raw, _) in stats.items() if not math.isfinite(raw)} or {"(r3f term)"}
+                    # every process must still run backward: gradient sync happens there
+                    accelerator.backward(sum(p.reshape(-1)[0] * 0.0 for p in model.parameters() if p.requires_grad))
+                if accelerator.sync_gradients:
+                    norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm) if cfg.max_grad_norm > 0 else None
+                    if norm is not None and not torch.isfinite(norm):
+                        bad.add("(gradient)")
+                    flag = torch.tensor([float(bool(bad))], device=accelerator.device)
+                    if accelerator.num_processes > 1:
+                        flag = accelerator.reduce(flag, reduction="sum")
+                    if flag.item() == 0:
+                        optimizer.step()
+                    elif not bad:
+                        bad.add("(another process)")
+                optimizer.zero_grad(set_to_none=True)
+            features += batch.num_features
+            tokens += batch.real_tokens
+        return update_loss, stats_all, features, tokens, bad
+
+    # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
+    signals: list[int] = []
+    previous = install_stop_handlers(signals)
     window: TaskStats = {}
     window_loss, window_updates, window_examples, window_tokens = 0.0, 0, 0, 0
     window_start = time.perf_counter()
     last_eval: dict[str, dict[str, float]] = {}
+    bad_streak = 0
     bar = tqdm(total=cfg.max_steps, initial=start, desc="pre-finetuning", unit="update", disable=not show)
     model.train()
-    for step in range(start + 1, cfg.max_steps + 1):
-        plan = sampler.next_update()
-        update_loss = 0.0
-        for slots in plan.shards[rank * accum : (rank + 1) * accum]:
-            batch = build_batch(slots, tasks, core.backbone).to(accelerator.device)
-            with accelerator.accumulate(model):
-                loss, stats = mixed_loss(batch, model(batch), cfg.loss_scaling)
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-            update_loss += float(loss.detach()) / accum
-            merge_stats(window, stats)
-            window_examples += batch.num_features
-            window_tokens += batch.real_tokens
-        scheduler.step()
-        window_loss += update_loss
-        window_updates += 1
+    try:
+        for step in range(start + 1, cfg.max_steps + 1):
+            update_loss, stats, n_features, n_tokens, bad = train_update(step, sampler.next_update())
+            with warnings.catch_warnings():  # a skipped first update: the schedule still advances
+                warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+                scheduler.step()
+            if bad:
+                bad_streak += 1
+                log_row(log, {"step": step, "skipped_update": True, "nonfinite": sorted(bad)})
+                logger.warning("update %d skipped: non-finite loss or gradient in %s", step, ", ".join(sorted(bad)))
+                if bad_streak >= cfg.max_bad_updates:
+                    last = latest_checkpoint(out)
+                    raise TrainingError(
+                        f"{bad_streak} consecutive updates had a non-finite loss or gradient (last: {', '.join(sorted(bad))}); "
+                        f"stopping. The last good checkpoint is {last or 'none (no checkpoint was written yet)'}: lower lr, "
+                        "check the data of those tasks, or raise max_bad_updates."
+                    )
+            else:
+                bad_streak = 0
+                merge_stats(window, stats)
+                window_loss += update_loss
+                window_updates += 1
+                window_examples += n_features
+                window_tokens += n_tokens
 
-        if step % cfg.log_every == 0 or step == cfg.max_steps:
-            names = [t.name for t in tasks]
-            packed = torch.tensor(
-                [window.get(n, [0.0, 0.0, 0.0]) for n in names] + [[window_loss, window_examples, window_tokens]],
-                dtype=torch.float64, device=accelerator.device,
-            )
-            packed = accelerator.reduce(packed, reduction="sum")
-            elapsed = max(time.perf_counter() - window_start, 1e-9)
-            loss_mean = float(packed[-1, 0]) / accelerator.num_processes / window_updates
-            row = {
-                "step": step,
-                "loss": loss_mean,
-                "lr": scheduler.get_last_lr()[0],
-                "examples_per_s": float(packed[-1, 1]) / elapsed,
-                "tokens_per_s": float(packed[-1, 2]) / elapsed,
-                "updates": window_updates,
-                "elapsed_s": time.perf_counter() - started,  # since the run started, set-up included
-                "tasks": {
-                    n: {"n": int(v[0]), "loss": float(v[1] / v[0]), "scaled_loss": float(v[2] / v[0])}
-                    for n, v in zip(names, packed[:-1].tolist()) if v[0] > 0
-                },
-            }
-            if log is not None:
-                log.write(row)
-            bar.set_postfix(loss=f"{loss_mean:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
-            window, window_loss, window_updates, window_examples, window_tokens = {}, 0.0, 0, 0, 0
-            window_start = time.perf_counter()
-        bar.update(1)
+            if (step % cfg.log_every == 0 or step == cfg.max_steps) and window_updates:
+                names = [t.name for t in tasks]
+                packed = torch.tensor(
+                    [window.get(n, [0.0, 0.0, 0.0]) for n in names] + [[window_loss, window_examples, window_tokens]],
+                    dtype=torch.float64, device=accelerator.device,
+                )
+                packed = accelerator.reduce(packed, reduction="sum")
+                elapsed = max(time.perf_counter() - window_start, 1e-9)
+                loss_mean = float(packed[-1, 0]) / accelerator.num_processes / window_updates
+                row = {
+                    "step": step,
+                    "loss": loss_mean,
+                    "lr": scheduler.get_last_lr()[0],
+                    "examples_per_s": float(packed[-1, 1]) / elapsed,
+                    "tokens_per_s": float(packed[-1, 2]) / elapsed,
+                    "updates": window_updates,
+                    "elapsed_s": time.perf_counter() - started,  # since the run started, set-up included
+                    "tasks": {
+                        n: {"n": int(v[0]), "loss": float(v[1] / v[0]), "scaled_loss": float(v[2] / v[0])}
+                        for n, v in zip(names, packed[:-1].tolist()) if v[0] > 0
+                    },
+                }
+                log_row(log, row)
+                bar.set_postfix(loss=f"{loss_mean:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
+                window, window_loss, window_updates, window_examples, window_tokens = {}, 0.0, 0, 0, 0
+                window_start = time.perf_counter()
+            bar.update(1)
 
-        if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
-            last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
-            if log is not None:
-                log.write({"step": step, "dev": last_eval})
-            window_start = time.perf_counter()  # evaluation time is not training throughput
-        stopping = cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps
-        if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
-            save_checkpoint(accelerator, out, step, {"tasks": [t.name for t in tasks]}, cfg.keep_checkpoints)
-            window_start = time.perf_counter()
-        if stopping:
-            bar.close()
-            accelerator.end_training()
-            return {"step": step, "output_dir": str(out), "stopped": True, "results": None}
+            if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
+                last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
+                log_row(log, {"step": step, "dev": last_eval})
+                window_start = time.perf_counter()  # evaluation time is not training throughput
+            interrupted = stop_requested(signals, accelerator)
+            stopping = interrupted or (cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
+            if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
+                state = {"tasks": [t.name for t in tasks], "sampler": sampler.state_dict(), "scheduler": scheduler.state_dict()}
+                save_checkpoint(accelerator, out, step, state, cfg.keep_checkpoints)
+                window_start = time.perf_counter()
+            if stopping and step < cfg.max_steps:
+                bar.close()
+                accelerator.end_training()
+                return {"step": step, "output_dir": str(out), "stopped": True, "results": None,
+                        "signal": signals[0] if signals else None}
+    finally:
+        restore_stop_handlers(previous)
     bar.close()
     if not last_eval:  # resumed a finished run: evaluate the restored weights
         last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
@@ -292,6 +402,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
         (out / "results.json").write_text(json.dumps({"step": cfg.max_steps, "dev": last_eval, "table": rows}, indent=2, default=float))
         (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
         if cfg.export:
+            remove_head_parametrizations(core)  # exported heads are plain linear layers
             info = {
                 t.name: {
                     "metric": t.family.metric_name(t.spec),

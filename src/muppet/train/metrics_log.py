@@ -25,9 +25,15 @@ class MetricsLog:
         if resume_step is None:
             self.path.write_text("", encoding="utf-8")
         elif self.path.exists():
-            # Rows logged after the checkpoint we resume from will be logged again: drop them.
-            kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= resume_step]
+            # Rows logged after the checkpoint we resume from will be logged again: drop them,
+            # and a last line cut off by a crash.
+            kept = []
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    if json.loads(line).get("step", 0) <= resume_step:
+                        kept.append(line)
+                except json.JSONDecodeError:
+                    continue
             self.path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     def write(self, row: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ same (after scaling), so a task's share of the gradient is its share of the samp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -40,3 +40,22 @@ def merge_stats(into: TaskStats, other: TaskStats) -> None:
         entry[0] += n
         entry[1] += raw
         entry[2] += scaled
+
+
+def r3f_term(batch: MixedBatch, clean: Sequence[torch.Tensor], noisy: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Mean over the batch's features of the symmetric KL between clean and noisy predictions."""
+    total: torch.Tensor | None = None
+    count = 0
+    for seg, a, b in zip(batch.segments, clean, noisy):
+        kl = get_family(seg.family).symmetric_kl(a, b, seg.targets).sum()
+        total = kl if total is None else total + kl
+        count += seg.num_features
+    assert total is not None, "a batch without segments"
+    return total / count
+
+
+def embedding_noise(eps: float, kind: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """R3F's perturbation of the input embeddings: U(-eps, eps) or N(0, eps^2)."""
+    if kind == "uniform":
+        return lambda e: torch.empty_like(e).uniform_(-eps, eps)
+    return lambda e: torch.empty_like(e).normal_(0.0, eps)

@@ -1,3 +1,4 @@
-"""The built-in task catalogue: importing this package registers every task, family by family."""
+"""The built-in task catalogue: importing this package registers every task, family by family,
+and the named mixtures of those tasks (GLUE, SuperGLUE, the MUPPET paper's)."""
 
-from muppet.tasks.catalog import classification, extractive_qa, multiple_choice, summarization  # noqa: F401
+from muppet.tasks.catalog import classification, extractive_qa, mixtures, multiple_choice, summarization  # noqa: F401

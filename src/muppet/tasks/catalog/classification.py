@@ -1,6 +1,7 @@
 """Classification and regression tasks (one head per dataset)."""
 
 from muppet.tasks.formats import classification as _formats  # noqa: F401  (registers the readers below)
+from muppet.tasks.formats import hub as _hub  # noqa: F401  (registers the hub row adapters)
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
 
 register(
@@ -239,6 +240,13 @@ register(
             "Train pool = val.jsonl (83 passages) + FewGLUE train/dev32 (32 + 32 passages)."
         ),
         local=LocalSource(format="superglue_multirc", splits={"train": _FEWGLUE_POOL}),
+        # The hub already has one row per (question, answer option); the adapter renders it alike.
+        hub=HubSource(
+            "aps/super_glue",
+            "multirc",
+            splits={"train": "train", "dev": "validation"},
+            format="superglue_multirc",
+        ),
     )
 )
 
@@ -252,6 +260,7 @@ register(
             "': ' + sentence1, text_b = sentence2. Train pool = val.jsonl (638) + FewGLUE train/dev32."
         ),
         local=LocalSource(format="superglue_wic", splits={"train": _FEWGLUE_POOL}),
+        hub=HubSource("aps/super_glue", "wic", splits={"train": "train", "dev": "validation"}, format="superglue_wic"),
     )
 )
 
@@ -267,6 +276,14 @@ register(
             "and grouped by text). Train pool = val.jsonl (104) + FewGLUE train (True only)/dev32."
         ),
         local=LocalSource(format="superglue_wsc", splits={"train": _FEWGLUE_POOL}),
+        # wsc.fixed repairs span texts that are not substrings of the text; the spans are then
+        # marked as in the local reader.
+        hub=HubSource(
+            "aps/super_glue",
+            "wsc.fixed",
+            splits={"train": "train", "dev": "validation"},
+            format="superglue_wsc",
+        ),
     )
 )
 
@@ -283,6 +300,8 @@ register(
             "(the only supervision by design), test_9442.tsv = labelled test."
         ),
         local=LocalSource(format="mc_taco_tsv", splits={"train": ("dev_3783.tsv",), "test": ("test_9442.tsv",)}),
+        # The hub's validation split is dev_3783 (the training pool here) and its test split test_9442.
+        hub=HubSource("CogComp/mc_taco", splits={"train": "validation", "test": "test"}, format="mc_taco"),
     )
 )
 
@@ -556,6 +575,196 @@ register(
                 "test": "test_r1+test_r2+test_r3",
             },
             columns={"text_a": "premise", "text_b": "hypothesis", "label": "label"},
+        ),
+    )
+)
+
+# --------------------------------------------------------------------------- hub-only tasks
+#
+# No local copy of these is in the shared data folder; they load from the Hugging Face hub.
+# Label names follow the hub's ClassLabel order, whose integers are taken as indices.
+
+register(
+    TaskSpec(
+        name="qqp",
+        family="classification",
+        labels=("not_duplicate", "duplicate"),
+        description="Quora Question Pairs (GLUE): are two questions paraphrases? Hub only (nyu-mll/glue qqp).",
+        hub=HubSource(
+            "nyu-mll/glue",
+            "qqp",
+            splits={"train": "train", "dev": "validation"},
+            columns={"text_a": "question1", "text_b": "question2", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="wnli",
+        family="classification",
+        labels=("not_entailment", "entailment"),
+        description=(
+            "WNLI (GLUE): Winograd schemas recast as entailment (is the sentence with the pronoun replaced "
+            "entailed?). Hub only (nyu-mll/glue wnli); its dev set is adversarial to its train set by design."
+        ),
+        hub=HubSource(
+            "nyu-mll/glue",
+            "wnli",
+            splits={"train": "train", "dev": "validation"},
+            columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="paws",
+        family="classification",
+        labels=("not_paraphrase", "paraphrase"),
+        description=(
+            "PAWS-Wiki (labeled_final): paraphrase identification on sentence pairs with high word overlap "
+            "(word-swapped adversaries). Hub only (google-research-datasets/paws, labels 0/1)."
+        ),
+        hub=HubSource(
+            "google-research-datasets/paws",
+            "labeled_final",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="scitail",
+        family="classification",
+        labels=("entailment", "neutral"),
+        description=(
+            "SciTail: does a web sentence (premise) entail a science-exam statement (hypothesis)? Two classes. "
+            "Hub only (allenai/scitail snli_format; gold_label is the label name)."
+        ),
+        hub=HubSource(
+            "allenai/scitail",
+            "snli_format",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"text_a": "sentence1", "text_b": "sentence2", "label": "gold_label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="trec",
+        family="classification",
+        labels=("ABBR", "ENTY", "DESC", "HUM", "LOC", "NUM"),
+        description=(
+            "TREC question classification, the 6 coarse classes (fine labels not used). Hub only "
+            "(CogComp/trec: train 5,452 / test 500)."
+        ),
+        hub=HubSource(
+            "CogComp/trec",
+            splits={"train": "train", "test": "test"},
+            columns={"text_a": "text", "label": "coarse_label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="emotion",
+        family="classification",
+        labels=("sadness", "joy", "love", "anger", "fear", "surprise"),
+        metric="f1_macro",
+        description=(
+            "Emotion of English tweets, 6 classes (imbalanced; macro-F1). Hub only (dair-ai/emotion, "
+            "config 'split': 16k/2k/2k)."
+        ),
+        hub=HubSource(
+            "dair-ai/emotion",
+            "split",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"text_a": "text", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="tweet_eval_sentiment",
+        family="classification",
+        labels=("negative", "neutral", "positive"),
+        metric="f1_macro",
+        description="TweetEval sentiment (SemEval-2017 task 4A): 3-way tweet sentiment. Hub only (cardiffnlp/tweet_eval).",
+        hub=HubSource(
+            "cardiffnlp/tweet_eval",
+            "sentiment",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"text_a": "text", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="amazon_polarity",
+        family="classification",
+        labels=("negative", "positive"),
+        description=(
+            "Amazon review polarity (Zhang et al. 2015): text = title + ' ' + content, as for AG News. Hub only "
+            "(fancyzhx/amazon_polarity: 3.6M train / 400k test)."
+        ),
+        hub=HubSource(
+            "fancyzhx/amazon_polarity",
+            splits={"train": "train", "test": "test"},
+            format="join_fields",
+            options={"fields": ("title", "content"), "into": "text"},
+            columns={"text_a": "text", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="yelp_review_full",
+        family="classification",
+        labels=("1 star", "2 star", "3 stars", "4 stars", "5 stars"),
+        description="Yelp reviews, 1-5 stars (Zhang et al. 2015). Hub only (Yelp/yelp_review_full: 650k train / 50k test).",
+        hub=HubSource(
+            "Yelp/yelp_review_full",
+            splits={"train": "train", "test": "test"},
+            columns={"text_a": "text", "label": "label"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="yahoo_answers_topics",
+        family="classification",
+        labels=(
+            "Society & Culture",
+            "Science & Mathematics",
+            "Health",
+            "Education & Reference",
+            "Computers & Internet",
+            "Sports",
+            "Business & Finance",
+            "Entertainment & Music",
+            "Family & Relationships",
+            "Politics & Government",
+        ),
+        description=(
+            "Yahoo! Answers topic classification, 10 classes: text = question title + content + best answer "
+            "(empty parts skipped). Hub only (community-datasets/yahoo_answers_topics: 1.4M train / 60k test)."
+        ),
+        hub=HubSource(
+            "community-datasets/yahoo_answers_topics",
+            "yahoo_answers_topics",
+            splits={"train": "train", "test": "test"},
+            format="join_fields",
+            options={"fields": ("question_title", "question_content", "best_answer"), "into": "text"},
+            columns={"text_a": "text", "label": "topic"},
         ),
     )
 )

@@ -5,6 +5,7 @@ local sources declare no column mapping. Questions on one passage share a ``grou
 """
 
 from muppet.tasks.formats import extractive_qa as _formats  # noqa: F401  (registers the QA readers)
+from muppet.tasks.formats import hub as _hub  # noqa: F401  (registers the hub row adapters)
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
 
 # The hub's SQuAD-style rows: answers = {"text": [...], "answer_start": [...]}; the context text
@@ -16,6 +17,21 @@ _SQUAD_HUB_COLUMNS = {
     "answers": "answers",
     "group": "context",
 }
+
+MRQA_PATH = "mrqa-workshop/mrqa"
+
+
+def _mrqa(subset: str, splits: dict[str, str] | None = None) -> HubSource:
+    """One MRQA 2019 dataset: mrqa-workshop/mrqa holds them all in one config, told apart by the
+    ``subset`` column (train/validation = the six in-domain sets, test = the out-of-domain dev sets)."""
+    return HubSource(
+        MRQA_PATH,
+        splits=splits or {"train": "train", "dev": "validation"},
+        format="mrqa",
+        options={"subset": subset},
+        filter={"subset": subset},  # filtered in Arrow first: the combined train split has 516k rows
+    )
+
 
 register(
     TaskSpec(
@@ -65,9 +81,8 @@ register(
             "as the train pool and carved by article."
         ),
         local=LocalSource(format="squad_json", splits={"train": ("newsqa",)}),
-        # The hub copies (lucadiliello/newsqa, mrqa-workshop/mrqa) give answers as plain strings
-        # with separate character spans, which a column mapping cannot turn into answer objects.
-        hub=None,
+        # The same MRQA version on the hub: its NewsQA subset (train 74k; validation = the local file).
+        hub=_mrqa("NewsQA"),
     )
 )
 
@@ -84,8 +99,9 @@ register(
             format="squad_json",
             splits={"train": ("oodomain_train/duorc",), "dev": ("oodomain_val/duorc",)},
         ),
-        # ibm/duorc has free-form answer strings without offsets (and unanswerable questions).
-        hub=None,
+        # ibm/duorc has free-form answers without offsets; the MRQA out-of-domain copy (1,501 questions,
+        # in mrqa-workshop/mrqa's test split) has spans and is the set these few-shot files come from.
+        hub=_mrqa("DuoRC.ParaphraseRC", splits={"train": "test"}),
     )
 )
 
@@ -107,8 +123,13 @@ register(
                 "dev": ("qed-dev.jsonlines",),
             },
         ),
-        # The hub's QED rows keep answers as nested span lists that need parsing.
-        hub=None,
+        # The hub's QED (the final release: train 7,638, validation 1,355) keeps only the first
+        # annotator's answer spans; the adapter checks them like the local reader.
+        hub=HubSource(
+            "google-research-datasets/qed",
+            splits={"train": "train", "dev": "validation"},
+            format="qed",
+        ),
     )
 )
 
@@ -122,6 +143,98 @@ register(
             "by paragraph; test.json (4,152, labelled) is the test split. The official train.json is absent."
         ),
         local=LocalSource(format="squad_json", splits={"train": ("dev.json",), "test": ("test.json",)}),
-        hub=None,  # not on the hub in a canonical form
+        hub=None,  # not on the hub in a canonical form (only the authors' GitHub release)
+    )
+)
+
+# --------------------------------------------------------------------------- hub-only tasks
+#
+# No local copy of these is in the shared data folder; they load from the Hugging Face hub. The
+# MRQA versions put each question with one context of at most 800 tokens ([TLE], [DOC] and [PAR]
+# mark titles, documents and paragraphs) and the answer spans found in it.
+
+register(
+    TaskSpec(
+        name="triviaqa",
+        family="extractive_qa",
+        description=(
+            "TriviaQA (web evidence), MRQA 2019 version: trivia questions with answer spans detected in web "
+            "search snippets. Hub only (mrqa-workshop/mrqa subset TriviaQA-web: train 61,688 / dev 7,785)."
+        ),
+        hub=_mrqa("TriviaQA-web"),
+    )
+)
+
+register(
+    TaskSpec(
+        name="hotpotqa",
+        family="extractive_qa",
+        description=(
+            "HotpotQA multi-hop questions over Wikipedia paragraphs, MRQA 2019 version (span answers only). "
+            "Hub only (mrqa-workshop/mrqa subset HotpotQA: train 72,928 / dev 5,904)."
+        ),
+        hub=_mrqa("HotpotQA"),
+    )
+)
+
+register(
+    TaskSpec(
+        name="searchqa",
+        family="extractive_qa",
+        description=(
+            "SearchQA: Jeopardy! questions with Google search snippets as context, MRQA 2019 version. Hub only "
+            "(mrqa-workshop/mrqa subset SearchQA: train 117,384 / dev 16,980)."
+        ),
+        hub=_mrqa("SearchQA"),
+    )
+)
+
+register(
+    TaskSpec(
+        name="natural_questions",
+        family="extractive_qa",
+        description=(
+            "Natural Questions short answers on the gold Wikipedia context, MRQA 2019 version (not the QED "
+            "subset of natural_questions_qed). Hub only (mrqa-workshop/mrqa subset NaturalQuestionsShort: "
+            "train 104,071 / dev 12,836)."
+        ),
+        hub=_mrqa("NaturalQuestionsShort"),
+    )
+)
+
+register(
+    TaskSpec(
+        name="record",
+        family="extractive_qa",
+        description=(
+            "ReCoRD (SuperGLUE): fill the @placeholder of a cloze query about a CNN/Daily Mail passage with an "
+            "entity of the passage; read as extractive QA (context = passage, question = query, each gold "
+            "entity's first occurrence is a reference). Hub only (aps/super_glue record: train 100,730 / "
+            "dev 10,000; the test answers are hidden)."
+        ),
+        hub=HubSource(
+            "aps/super_glue",
+            "record",
+            splits={"train": "train", "dev": "validation"},
+            format="superglue_record",
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="adversarial_qa",
+        family="extractive_qa",
+        description=(
+            "AdversarialQA: SQuAD-style questions written to beat BiDAF, BERT and RoBERTa models in the loop "
+            "(the three rounds together). Hub only (UCLNLP/adversarial_qa adversarialQA: train 30,000 / "
+            "dev 3,000; the test answers are hidden)."
+        ),
+        hub=HubSource(
+            "UCLNLP/adversarial_qa",
+            "adversarialQA",
+            splits={"train": "train", "dev": "validation"},
+            columns=_SQUAD_HUB_COLUMNS,
+        ),
     )
 )

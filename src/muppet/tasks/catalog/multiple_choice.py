@@ -4,6 +4,7 @@ Readers for the sources that need parsing live in ``muppet.tasks.formats.multipl
 they yield canonical fields, so those tasks declare no ``columns``.
 """
 
+from muppet.tasks.formats import hub as _hub  # noqa: F401  (registers the hub row adapters)
 from muppet.tasks.formats import multiple_choice as _formats  # noqa: F401  (registers the readers)
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
 
@@ -21,9 +22,8 @@ register(
             format="copa",
             splits={"train": ("fewglue/train.jsonl", "fewglue/dev32.jsonl", "val.jsonl")},
         ),
-        # The hub rows carry "cause"/"effect" in `question`, which needs the same rendering as the
-        # local reader; a plain column mapping cannot do it.
-        hub=None,
+        # The hub rows carry "cause"/"effect" in `question`; the adapter renders it as the local reader.
+        hub=HubSource("aps/super_glue", "copa", splits={"train": "train", "dev": "validation"}, format="copa"),
     )
 )
 
@@ -98,8 +98,14 @@ register(
             format="gkp_json",
             splits={"train": ("train.csqa.json",), "dev": ("dev.csqa.json",)},
         ),
-        # tau/commonsense_qa nests the options ({label, text}) and keys the answer by letter.
-        hub=None,
+        # tau/commonsense_qa nests the options ({label, text}) and keys the answer by letter; the
+        # adapter drops repeated options and groups by question like the local reader.
+        hub=HubSource(
+            "tau/commonsense_qa",
+            splits={"train": "train", "dev": "validation"},
+            format="labeled_choices",
+            options={"group": "question"},
+        ),
     )
 )
 
@@ -114,8 +120,14 @@ register(
             "answer, so the task stays closed-book question answering."
         ),
         local=LocalSource(format="gkp_json", splits={"train": ("dev.qasc.json",)}),
-        # allenai/qasc nests the options ({label, text}) and keys the answer by letter.
-        hub=None,
+        # allenai/qasc nests the options ({label, text}) and keys the answer by letter; closed book
+        # like the local task (`question` is the bare question; the facts are not used).
+        hub=HubSource(
+            "allenai/qasc",
+            splits={"train": "train", "dev": "validation"},
+            format="labeled_choices",
+            options={"group": "question"},
+        ),
     )
 )
 
@@ -144,8 +156,14 @@ register(
                 "test": ("arc_easy.jsonl",),
             },
         ),
-        # allenai/ai2_arc nests the options ({text, label}) and mixes letter and digit keys.
-        hub=None,
+        # allenai/ai2_arc nests the options ({text, label}) and mixes letter and digit keys; the
+        # adapter matches the key against the option labels, so both kinds work.
+        hub=HubSource(
+            "allenai/ai2_arc",
+            "ARC-Easy",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            format="labeled_choices",
+        ),
     )
 )
 
@@ -166,7 +184,12 @@ register(
                 "test": ("arc_challenge.jsonl",),
             },
         ),
-        hub=None,
+        hub=HubSource(
+            "allenai/ai2_arc",
+            "ARC-Challenge",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            format="labeled_choices",
+        ),
     )
 )
 
@@ -180,7 +203,13 @@ register(
         ),
         local=LocalSource(format="icl_mc", splits={"train": ("openbook_qa.jsonl",)}),
         # allenai/openbookqa nests the options ({text, label}) and keys the answer by letter.
-        hub=None,
+        hub=HubSource(
+            "allenai/openbookqa",
+            "main",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            format="labeled_choices",
+            options={"question": "question_stem", "group": "question_stem"},
+        ),
     )
 )
 
@@ -274,7 +303,8 @@ register(
                 "test": ("mc160.test.tsv", "mc500.test.tsv"),
             },
         ),
-        # sagnikrayc/mctest keeps the options in a dict {A, B, C, D}; not a column mapping.
+        # No canonical hub copy: the community upload sagnikrayc/mctest has MC160 and MC500 as separate
+        # configs (one hub source cannot join them) and its row layout could not be confirmed.
         hub=None,
     )
 )
@@ -321,6 +351,132 @@ register(
             "Rowan/hellaswag",
             splits={"train": "train", "dev": "validation"},
             columns={"context": "ctx", "choices": "endings", "label": "label", "group": "ctx"},
+        ),
+    )
+)
+
+# --------------------------------------------------------------------------- hub-only tasks
+#
+# No local copy of these is in the shared data folder; they load from the Hugging Face hub.
+
+register(
+    TaskSpec(
+        name="swag",
+        family="multiple_choice",
+        description=(
+            "SWAG: pick the plausible continuation of a video-caption sentence (4 endings). Hub only "
+            "(allenai/swag regular: context = sent1, question = sent2, the start of the next sentence)."
+        ),
+        hub=HubSource(
+            "allenai/swag",
+            "regular",
+            splits={"train": "train", "dev": "validation"},
+            columns={
+                "context": "sent1",
+                "question": "sent2",
+                "choices": ("ending0", "ending1", "ending2", "ending3"),
+                "label": "label",
+            },
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="social_i_qa",
+        family="multiple_choice",
+        description=(
+            "Social IQa: 3-way commonsense questions about people's motivations and reactions. Hub only "
+            "(allenai/social_i_qa; the label is '1'-'3', mapped to options 0-2), grouped by context."
+        ),
+        hub=HubSource(
+            "allenai/social_i_qa",
+            splits={"train": "train", "dev": "validation"},
+            columns={
+                "context": "context",
+                "question": "question",
+                "choices": ("answerA", "answerB", "answerC"),
+                "label": "label",
+                "group": "context",
+            },
+            label_map={"1": "0", "2": "1", "3": "2"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="sciq",
+        family="multiple_choice",
+        description=(
+            "SciQ: 4-way crowd-sourced science exam questions with their support paragraph as context (may be "
+            "empty). Hub only (allenai/sciq); the hub stores the answer after its three distractors, so the "
+            "options are rotated by a hash of the question."
+        ),
+        hub=HubSource(
+            "allenai/sciq",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            format="answer_text_choices",
+            options={
+                "choices": ("distractor1", "distractor2", "distractor3", "correct_answer"),
+                "answer": "correct_answer",
+                "question": "question",
+                "context": "support",
+                "rotate": True,
+            },
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="alpha_nli",
+        family="multiple_choice",
+        description=(
+            "alpha-NLI (ART, abductive commonsense): which of two hypotheses best explains two observations? "
+            "Each option is the whole story (observation 1, hypothesis, observation 2), encoded alone; grouped "
+            "by the observation pair. Hub only (allenai/art, config anli; label 1/2)."
+        ),
+        hub=HubSource("allenai/art", "anli", splits={"train": "train", "dev": "validation"}, format="alpha_nli"),
+    )
+)
+
+register(
+    TaskSpec(
+        name="dream",
+        family="multiple_choice",
+        description=(
+            "DREAM: 3-way reading comprehension on multi-turn dialogues (turns joined by line breaks; the gold "
+            "option is given as text). Hub only (dataset-org/dream), grouped by dialogue."
+        ),
+        hub=HubSource(
+            "dataset-org/dream",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            format="answer_text_choices",
+            options={
+                "choices": "choice",
+                "answer": "answer",
+                "question": "question",
+                "context": "dialogue",
+                "group": "dialogue_id",
+            },
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="quartz",
+        family="multiple_choice",
+        description=(
+            "QuaRTz: 2-way qualitative relationship questions, each with the background sentence it needs as "
+            "context. Hub only (allenai/quartz), grouped by background paragraph."
+        ),
+        hub=HubSource(
+            "allenai/quartz",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            format="labeled_choices",
+            options={"context": "para", "group": "para_id"},
         ),
     )
 )

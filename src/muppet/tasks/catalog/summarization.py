@@ -96,3 +96,92 @@ register(
         ),
     )
 )
+
+# --------------------------------------------------------------------------- hub-only tasks
+#
+# No local copy of these is in the shared data folder; they load from the Hugging Face hub.
+# WikiHow (manual download of the source CSV) and Newsroom (licence form) have no loadable
+# hub copy and are not declared.
+
+register(
+    TaskSpec(
+        name="cnn_dailymail",
+        family="summarization",
+        description=(
+            "CNN/DailyMail news articles -> their bullet-point highlights (non-anonymized version 3.0.0). Hub "
+            "only (abisee/cnn_dailymail: train 287,113 / dev 13,368 / test 11,490)."
+        ),
+        hub=HubSource(
+            "abisee/cnn_dailymail",
+            "3.0.0",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"document": "article", "summary": "highlights"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="gigaword",
+        family="summarization",
+        description=(
+            "Gigaword headline generation: first sentence of a news article -> its headline (Rush et al. 2015 "
+            "preprocessing: lower-cased, numbers as #, rare words UNK). Hub only (Harvard/gigaword: train 3.8M / "
+            "dev 189k / test 1,951)."
+        ),
+        hub=HubSource(
+            "Harvard/gigaword",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"document": "document", "summary": "summary"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="reddit_tifu",
+        family="summarization",
+        description=(
+            "Reddit TIFU (long): r/tifu posts -> their TL;DR line. Hub only (ctr4si/reddit_tifu, config long: "
+            "one train split of about 42k posts, so the held-out slice is carved)."
+        ),
+        hub=HubSource(
+            "ctr4si/reddit_tifu",
+            "long",
+            splits={"train": "train"},
+            columns={"document": "documents", "summary": "tldr"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="multi_news",
+        family="summarization",
+        description=(
+            "Multi-News: several news articles about one event (separated by '|||||') -> a newser.com summary. "
+            "Hub only (alexfabbri/multi_news: train 44,972 / dev 5,622 / test 5,622)."
+        ),
+        hub=HubSource(
+            "alexfabbri/multi_news",
+            splits={"train": "train", "dev": "validation", "test": "test"},
+            columns={"document": "document", "summary": "summary"},
+        ),
+    )
+)
+
+register(
+    TaskSpec(
+        name="billsum",
+        family="summarization",
+        description=(
+            "BillSum: US Congressional bills -> their CRS summaries. Hub only (FiscalNote/billsum: train 18,949 / "
+            "test 3,269; the California ca_test split is not declared)."
+        ),
+        hub=HubSource(
+            "FiscalNote/billsum",
+            splits={"train": "train", "test": "test"},
+            columns={"document": "text", "summary": "summary"},
+        ),
+    )
+)

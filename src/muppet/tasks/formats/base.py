@@ -7,7 +7,8 @@ that every problem in a file is reported at once (or skipped with ``on_bad_recor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,9 @@ class RecordError(Exception):
 Raw = dict[str, Any]
 FormatReader = Callable[..., Iterator[tuple[Loc, "Raw | BadRecord"]]]
 FORMATS: Registry[FormatReader] = Registry("data format")
-# Row adapters turn one row of a hub dataset into source fields (they raise RecordError).
-RowAdapter = Callable[..., Raw]
+# Row adapters turn one row of a hub dataset into source fields (they raise RecordError for a
+# bad row and return None for a row that is not part of the task).
+RowAdapter = Callable[..., "Raw | None"]
 ROW_FORMATS: Registry[RowAdapter] = Registry("hub row format")
 
 
@@ -64,11 +66,36 @@ def read_text(path: Path) -> str:
     return data.decode("utf-8-sig", errors="surrogateescape")
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines ended by \\n, \\r\\n or \\r. Not ``str.splitlines()``: it also splits at U+2028,
+    U+0085, form feeds and the like, which are text inside a record, not line ends."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(1-based line number, line without its newline) for every line of a text file."""
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(split_lines(read_text(path)), start=1):
         yield number, line
 
 
-def has_bad_bytes(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+# Lone surrogates: raw bytes kept by surrogateescape, or half a pair escaped in JSON (\ud83d);
+# neither can be encoded as UTF-8 (tokenizers and Arrow would fail on them later).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_bad_bytes(value: Any) -> bool:
+    """Whether a text, or any text inside nested lists and mappings, holds undecodable bytes."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False

@@ -9,12 +9,27 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from muppet.errors import DataError
+from muppet.errors import ConfigError, DataError
 from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, read_text, text_lines
+
+# A long text (a whole article in one cell) is data, not an error: lift the csv module's 128 KiB
+# field limit. The limit is process-wide; 2**31 - 1 fits a C long on every platform.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
 def _short(exc: Exception) -> str:
     return str(exc).split("\n")[0][:200]
+
+
+def check_option(ok: bool, name: str, value: Any, expected: str) -> None:
+    """A reader option of the wrong kind (a task file's typo) is a configuration error."""
+    if not ok:
+        raise ConfigError(f"format option {name!r} must be {expected}, got {value!r}")
+
+
+def shown(value: Any) -> str:
+    """``str(value)`` fit for a message: undecodable bytes (lone surrogates) become escapes."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @FORMATS.add("jsonl")
@@ -29,6 +44,9 @@ def read_jsonl(path: Path) -> Iterator[tuple[Loc, Raw | BadRecord]]:
         except json.JSONDecodeError as exc:
             yield loc, BadRecord(f"invalid JSON: {_short(exc)}")
             continue
+        except RecursionError:
+            yield loc, BadRecord("invalid JSON: nested too deeply")
+            continue
         if not isinstance(obj, dict):
             yield loc, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
             continue
@@ -41,11 +59,14 @@ def load_json(path: Path) -> Any:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}, column {exc.colno})") from None
+    except RecursionError:
+        raise DataError(f"{path}: invalid JSON (nested too deeply)") from None
 
 
 @FORMATS.add("json")
 def read_json_list(path: Path, key: str | None = None) -> Iterator[tuple[Loc, Raw | BadRecord]]:
     """A JSON list of objects, at the top level or under ``key``."""
+    check_option(key is None or isinstance(key, str), "key", key, "a text")
     doc = load_json(path)
     if key is not None:
         if not isinstance(doc, dict) or key not in doc:
@@ -69,6 +90,11 @@ def _delimited(
     quoting: str,
     min_columns: int | None,
 ) -> Iterator[tuple[Loc, Raw | BadRecord]]:
+    check_option(quoting in ("none", "minimal"), "quoting", quoting, "'none' or 'minimal'")
+    names_ok = fieldnames is None or (isinstance(fieldnames, (list, tuple)) and all(isinstance(n, str) for n in fieldnames))
+    check_option(names_ok, "fieldnames", fieldnames, "a list of column names")
+    columns_ok = min_columns is None or (isinstance(min_columns, int) and not isinstance(min_columns, bool))
+    check_option(columns_ok, "min_columns", min_columns, "a number")
     quote = csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL
     stream = io.StringIO(read_text(path), newline="")
     reader = csv.reader(stream, delimiter=delimiter, quoting=quote, strict=False)
@@ -133,6 +159,7 @@ def read_csv(
 @FORMATS.add("label_text")
 def read_label_text(path: Path, separator: str | None = None) -> Iterator[tuple[Loc, Raw | BadRecord]]:
     """Lines of ``label<separator>text`` (``separator`` None means the first run of whitespace)."""
+    check_option(separator is None or (isinstance(separator, str) and separator != ""), "separator", separator, "a text")
     for number, line in text_lines(path):
         if not line.strip():
             continue

@@ -29,7 +29,8 @@ def _span(context: str, text: Any, start: Any, who: str) -> tuple[str, int]:
         raise RecordError(f"{who}: empty answer text", "answers")
     if isinstance(start, bool) or not isinstance(start, int):
         raise RecordError(f"{who}: answer_start {start!r} is not an integer", "answers")
-    if context[start : start + len(text)] != text:
+    # A negative offset would slice from the end of the context and could still match.
+    if start < 0 or context[start : start + len(text)] != text:
         raise RecordError(f"{who}: answer {text[:60]!r} does not match the context at offset {start}", "answers")
     return text, start
 

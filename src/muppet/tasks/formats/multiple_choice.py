@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from muppet.errors import DataError
-from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, text_lines
-from muppet.tasks.formats.common import load_json, read_csv, read_jsonl
+from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, read_text, split_lines, text_lines
+from muppet.tasks.formats.common import load_json, read_csv, read_jsonl, shown
 
 Item = tuple[Loc, "Raw | BadRecord"]
 
@@ -40,7 +40,7 @@ def read_copa(path: Path) -> Iterator[Item]:
         missing = _missing(raw, ("premise", "choice1", "choice2", "question", "label"))
         if missing:
             yield loc, BadRecord("missing field", missing)
-        elif raw["question"] not in COPA_QUESTIONS:
+        elif not isinstance(raw["question"], str) or raw["question"] not in COPA_QUESTIONS:
             yield loc, BadRecord(f"question must be 'cause' or 'effect', got {raw['question']!r}", "question")
         else:
             yield loc, {
@@ -246,12 +246,13 @@ def read_race_packed(path: Path) -> Iterator[Item]:
         if missing:
             yield loc, BadRecord("missing field", missing)
             continue
+        name = shown(raw["file"])
         try:
             doc = json.loads(raw["text"])
-        except (json.JSONDecodeError, TypeError) as exc:
-            yield loc, BadRecord(f"{raw['file']}: invalid JSON in text ({str(exc)[:120]})", "text")
+        except (json.JSONDecodeError, TypeError, RecursionError) as exc:
+            yield loc, BadRecord(f"{name}: invalid JSON in text ({str(exc)[:120]})", "text")
             continue
-        yield from _race_questions(loc, doc, str(raw["file"]))
+        yield from _race_questions(loc, doc, name)
 
 
 MCTEST_QUESTIONS = 4
@@ -348,6 +349,8 @@ def read_quail_xml(path: Path) -> Iterator[Item]:
         raise DataError(f"{path}:{exc.position[0]}: invalid XML ({exc})") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (LookupError, ValueError) as exc:  # the XML declaration names an encoding expat cannot use
+        raise DataError(f"{path}: invalid XML ({exc})") from None
     number = 0
     for text in root.iter("text"):
         text_id = text.get("id") or ""
@@ -366,13 +369,14 @@ HELLASWAG_LINES = 6
 
 
 def _hellaswag_lines(path: Path) -> list[str]:
+    if path.suffix != ".bz2":
+        return split_lines(read_text(path))
     try:
-        if path.suffix == ".bz2":
-            with bz2.open(path, "rt", encoding="utf-8", errors="surrogateescape") as handle:
-                return handle.read().splitlines()
-        return path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
-    except (OSError, EOFError) as exc:
+        with bz2.open(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError, ValueError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
+    return split_lines(data.decode("utf-8-sig", errors="surrogateescape"))
 
 
 @FORMATS.add("hellaswag_txt")

@@ -14,7 +14,7 @@ from typing import Any
 
 from muppet.errors import DataError
 from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw
-from muppet.tasks.formats.common import load_json, read_jsonl
+from muppet.tasks.formats.common import load_json, read_jsonl, shown
 
 
 def _text(obj: Mapping[str, Any], name: str) -> str | None:
@@ -102,7 +102,7 @@ FIRST_ANNOTATION = "\n\n@ann0\n"
 
 
 def _aeslc_record(obj: Mapping[str, Any]) -> Raw | BadRecord:
-    name, packed = obj.get("file"), _text(obj, "text")
+    name, packed = shown(obj.get("file")), _text(obj, "text")
     if packed is None:
         return BadRecord(f"{name}: missing 'text' string", "text")
     body, marker, rest = packed.rpartition(SUBJECT)
@@ -162,6 +162,7 @@ def _xsum_extract(obj: Mapping[str, Any]) -> Raw | BadRecord:
     match = _BBC_ID.search(name) if isinstance(name, str) else None
     if match is None:
         return BadRecord(f"file name {name!r} is not <bbcid>.data", "file")
+    name = shown(name)
     if packed is None:
         return BadRecord(f"{name}: missing 'text' string", "text")
     parts = _EXTRACT.match(packed)

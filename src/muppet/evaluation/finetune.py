@@ -1,0 +1,298 @@
+"""Fine-tune any model (hub id, local folder or muppet export) on one task, optionally on a
+deterministic low-resource subset of its training data, and score it on dev (and test).
+
+A fine-tune is a one-task mixture: the same sampler, batching, objective and evaluation as
+pre-finetuning. Early stopping keeps the weights of the best dev evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from muppet.backbone import Backbone
+from muppet.config import (
+    DEFAULT_MODEL,
+    LEAKAGE,
+    ON_BAD_RECORD,
+    PRECISION,
+    SOURCES,
+    BaseConfig,
+    R3FConfig,
+    _choice,
+    _positive,
+)
+from muppet.data.pipeline import check_leakage, featurize_plan, plan_task
+from muppet.data.sampler import MixtureSampler, task_key
+from muppet.data.store import RecordStore, tokenizer_fingerprint
+from muppet.errors import ConfigError
+from muppet.evaluation.evaluate import evaluate_task
+from muppet.evaluation.splits import nested_subset
+from muppet.families import get_family
+from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
+from muppet.tasks.loading import available_splits
+from muppet.tasks.mixtures import expand
+from muppet.tasks.spec import TaskSpec
+from muppet.train.export import HEADS_FILE, export_model, head_state
+from muppet.train.loop import (
+    build_batch,
+    check_backbone,
+    feature_settings,
+    fresh_accelerator_state,
+    load_tokenizer,
+    param_groups,
+    use_cpu,
+)
+from muppet.train.objective import embedding_noise, mixed_loss, r3f_term
+
+RESULTS_FILE = "results.json"
+
+
+@dataclass
+class FinetuneConfig(BaseConfig):
+    model: str = DEFAULT_MODEL  # hub id, local folder, or a muppet export
+    task: str = "rte"  # a task name or a task file
+    data_dir: str | None = None  # default: $MUPPET_DATA_DIR
+    source: str = "auto"
+    output_dir: str = "runs/finetune"
+    trust_remote_code: bool = False
+    # how much training data
+    train_fraction: float | None = 1.0  # share of the training split (nested, stratified subsets)
+    train_examples: int | None = None  # or an absolute number (overrides train_fraction)
+    seed: int = 42
+    # optimisation
+    epochs: float = 3.0
+    max_steps: int | None = None  # overrides epochs
+    lr: float = 2e-5
+    batch_size: int = 16
+    grad_accum_steps: int = 1
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    dropout: float = 0.1
+    precision: str = "fp32"
+    cpu: bool = False
+    reuse_head: bool = False  # start from the export's head for this task or family, when it has one
+    r3f: R3FConfig | None = None
+    # data
+    max_length: int = 256
+    doc_stride: int | None = None  # default max_length // 2
+    max_target_length: int = 64
+    heldout_fraction: float = 0.1
+    heldout_max: int = 1000
+    on_bad_record: str = "error"
+    leakage: str = "error"
+    cache_dir: str | None = None
+    num_proc: int = 1
+    # evaluation
+    eval_every: int | None = None  # updates between dev evaluations; default: once per epoch
+    early_stopping_patience: int = 0  # evaluations without improvement before stopping; 0: never
+    eval_max_examples: int | None = None
+    eval_batch_size: int = 64
+    evaluate_test: bool = True  # also score the labelled test split, where the task has one
+    max_answer_length: int = 30
+    num_beams: int = 4
+    max_new_tokens: int = 64
+    save_model: bool = False  # export the fine-tuned model to output_dir/model
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form labels copied into results.json
+
+    def __post_init__(self) -> None:
+        import os
+
+        if self.data_dir is None:
+            self.data_dir = os.environ.get("MUPPET_DATA_DIR") or None
+        if self.train_examples is not None:
+            self.train_fraction = None
+        if self.train_fraction is None and self.train_examples is None:
+            raise ConfigError("give train_fraction or train_examples")
+        if self.train_fraction is not None and not 0 < self.train_fraction <= 1:
+            raise ConfigError(f"train_fraction: must be in (0, 1], got {self.train_fraction}")
+        _choice("precision", self.precision, PRECISION)
+        _choice("source", self.source, SOURCES)
+        _choice("on_bad_record", self.on_bad_record, ON_BAD_RECORD)
+        _choice("leakage", self.leakage, LEAKAGE)
+        for name in ("epochs", "lr", "batch_size", "grad_accum_steps", "max_length", "eval_batch_size", "num_proc",
+                     "max_target_length", "max_answer_length", "num_beams", "max_new_tokens"):
+            _positive(name, getattr(self, name))
+        for name in ("max_steps", "train_examples", "eval_every", "eval_max_examples"):
+            _positive(name, getattr(self, name))
+        for name in ("weight_decay", "max_grad_norm", "dropout", "early_stopping_patience", "doc_stride"):
+            _positive(name, getattr(self, name), allow_zero=True)
+        if self.batch_size % self.grad_accum_steps:
+            raise ConfigError(f"batch_size ({self.batch_size}) must be divisible by grad_accum_steps ({self.grad_accum_steps})")
+        if self.doc_stride is None:
+            self.doc_stride = self.max_length // 2
+        if self.doc_stride >= self.max_length:
+            raise ConfigError(f"doc_stride ({self.doc_stride}) must be smaller than max_length ({self.max_length})")
+
+
+def reuse_head(model: MultiTaskModel, spec: TaskSpec, source: str) -> str | None:
+    """Load the export's head for this task (classification) or family (shared heads).
+
+    Returns what was reused, or None (not an export, no such head, or another shape).
+    """
+    key = model.head_keys[spec.name]
+    head = model.head(key)
+    path = Path(source)
+    if head is None or not (path / HEADS_FILE).is_file():
+        return None
+    state = head_state(path, key)
+    if not state:
+        return None
+    try:
+        head.load_state_dict(state)
+    except RuntimeError:  # e.g. a classification head with another number of labels
+        return None
+    return key
+
+
+def _selection(spec: TaskSpec, cfg: FinetuneConfig):  # type: ignore[no-untyped-def]
+    def select(store: RecordStore, candidates: np.ndarray) -> np.ndarray:
+        return nested_subset(candidates, store.labels(), salt=task_key(spec.name), seed=cfg.seed,
+                             fraction=cfg.train_fraction, examples=cfg.train_examples)
+
+    return select
+
+
+def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from transformers import get_linear_schedule_with_warmup
+
+    started = time.perf_counter()
+    out = Path(cfg.output_dir)
+    specs, _ = expand([cfg.task], cfg.data_dir)
+    spec = specs[0]
+    family = get_family(spec.family)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    fresh_accelerator_state()
+    accelerator = Accelerator(
+        cpu=use_cpu(cfg.cpu),
+        mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[cfg.precision],
+        gradient_accumulation_steps=cfg.grad_accum_steps,
+    )
+    if cfg.precision == "fp16" and accelerator.device.type == "cpu":
+        raise ConfigError("precision: fp16 needs a GPU; use bf16 or fp32 on the CPU")
+    shards = accelerator.num_processes * cfg.grad_accum_steps
+    if cfg.batch_size % shards:
+        raise ConfigError(f"batch_size ({cfg.batch_size}) must be divisible by processes x grad_accum_steps ({shards})")
+    show = cfg.progress and accelerator.is_local_main_process
+    set_seed(cfg.seed)
+    tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
+    settings = feature_settings(cfg)
+    model = MultiTaskModel(Backbone.from_pretrained(cfg.model, cfg.trust_remote_code), [spec], cfg.dropout)
+    reused = reuse_head(model, spec, cfg.model) if cfg.reuse_head else None
+    if cfg.r3f is not None and cfg.r3f.spectral_norm:
+        spectral_normalize_heads(model)
+    noise = embedding_noise(cfg.r3f.eps, cfg.r3f.noise) if cfg.r3f is not None else None
+    head = model.head_keys[spec.name]
+
+    common: dict[str, Any] = dict(
+        data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
+        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.eval_max_examples,
+        seed=cfg.seed, train_selection=_selection(spec, cfg),
+    )
+    with accelerator.main_process_first():
+        plans = [plan_task(spec, head, eval_split="dev", **common)]
+        if cfg.evaluate_test and "test" in available_splits(spec, cfg.data_dir, cfg.source):
+            plans.append(plan_task(spec, head, eval_split="test", **common))
+        check_leakage(plans, cfg.leakage)
+        key = tokenizer_fingerprint(tokenizer)
+        data = [featurize_plan(p, tokenizer, settings, cache_dir=cfg.cache_dir, num_proc=cfg.num_proc, tokenizer_key=key)
+                for p in plans]
+    train, dev, test = data[0], data[0], (data[1] if len(data) > 1 else None)
+
+    per_epoch = math.ceil(len(train.train) / cfg.batch_size)
+    steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
+    eval_every = cfg.eval_every or per_epoch
+    sampler = MixtureSampler([spec.name], [len(train.train)], np.array([1.0]), seed=cfg.seed,
+                             examples_per_update=cfg.batch_size, num_shards=shards, batching="heterogeneous", max_steps=steps)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    core: MultiTaskModel = accelerator.unwrap_model(model)
+
+    def evaluate(task: Any) -> dict[str, float]:
+        return evaluate_task(model, task, settings, tokenizer, accelerator, cfg.eval_batch_size)
+
+    metric = family.metric_name(spec)
+    history: list[dict[str, Any]] = []
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+    stale = 0
+    rank, accum = accelerator.process_index, cfg.grad_accum_steps
+    bar = tqdm(total=steps, desc=f"fine-tuning {spec.name}", unit="update", disable=not show)
+    model.train()
+    for step in range(1, steps + 1):
+        plan = sampler.next_update()
+        for slots in plan.shards[rank * accum : (rank + 1) * accum]:
+            batch = build_batch(slots, [train], core.backbone).to(accelerator.device)
+            with accelerator.accumulate(model):
+                outputs = model(batch)
+                loss, _ = mixed_loss(batch, outputs, "none")
+                if noise is not None:
+                    loss = loss + cfg.r3f.lambda_ * r3f_term(batch, outputs, model(batch, noise))
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
+                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+        scheduler.step()
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        if step % eval_every == 0 or step == steps:
+            scores = evaluate(dev)
+            history.append({"step": step, "dev": scores})
+            value = scores.get(metric, float("nan"))
+            if best is None or value > best[0]:
+                best = (value, step, {k: v.detach().cpu().clone() for k, v in core.state_dict().items()})
+                stale = 0
+            else:
+                stale += 1
+                if cfg.early_stopping_patience and stale >= cfg.early_stopping_patience:
+                    break
+    bar.close()
+    assert best is not None
+    core.load_state_dict(best[2])
+    result: dict[str, Any] = {
+        "model": cfg.model,
+        "task": spec.name,
+        "family": spec.family,
+        "metric": metric,
+        "train_fraction": cfg.train_fraction,
+        "train_examples": cfg.train_examples,
+        "n_train": train.train_records,
+        "n_features": len(train.train),
+        "seed": cfg.seed,
+        "steps": step,
+        "best_step": best[1],
+        "dev_split": dev.eval_split,
+        "dev": evaluate(dev),
+        "test": evaluate(test) if test is not None else None,
+        "reused_head": reused,
+        "r3f": cfg.r3f.to_dict() if cfg.r3f is not None else None,
+        "history": history,
+        "extra": cfg.extra,
+        "config": cfg.to_dict(),
+    }
+    result["seconds"] = time.perf_counter() - started
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        if cfg.save_model:
+            remove_head_parametrizations(core)
+            export_model(core, tokenizer, [spec], out / "model", base_model=cfg.model, step=best[1],
+                         task_info={spec.name: {"metric": metric, "dev": result["dev"]}}, config=cfg.to_dict())
+        tmp = out / (RESULTS_FILE + ".tmp")
+        tmp.write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
+        tmp.replace(out / RESULTS_FILE)  # a results file is complete or absent: sweeps rely on it
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return result

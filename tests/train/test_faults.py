@@ -1,0 +1,125 @@
+"""Runs that survive faults: non-finite losses, SIGTERM, SIGKILL at any moment (exact resume)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import tiny
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from muppet.config import PrefinetuneConfig
+from muppet.families import get_family
+from muppet.train.checkpoint import complete_checkpoints
+from muppet.train.loop import TrainingError, prefinetune
+from muppet.train.metrics_log import read_metrics
+
+TASKS = ["tiny_cls", "tiny_reg", "tiny_mc"]
+
+
+def cfg_dict(tiny_root: Path, out: Path, **kw: object) -> dict:
+    base = dict(model=str(tiny_root / "tiny-bert"), tasks=TASKS, data_dir=str(tiny_root / "data"), output_dir=str(out),
+                max_steps=8, batch_size=6, lr=1e-3, max_length=48, log_every=1, progress=False, seed=5,
+                eval_max_examples=4)
+    base.update(kw)
+    return base
+
+
+def test_nonfinite_updates_are_skipped_then_stop_the_run(tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    family = get_family("classification")
+    original = family.loss
+    calls = {"n": 0}
+
+    def flaky(logits: torch.Tensor, targets: dict) -> torch.Tensor:
+        calls["n"] += 1
+        out = original(logits, targets)
+        return out * float("nan") if targets["labels"].is_floating_point() and 3 <= calls["n"] <= 6 else out
+
+    monkeypatch.setattr(family, "loss", flaky)
+    prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "skip", max_bad_updates=10, export=False)))
+    rows = read_metrics(tmp_path / "skip" / "metrics.jsonl")
+    skipped = [r for r in rows if r.get("skipped_update")]
+    assert skipped and all(r["nonfinite"] == ["tiny_reg"] for r in skipped)
+    assert all(r["step"] not in {s["step"] for s in skipped} for r in rows if "loss" in r)
+
+    monkeypatch.setattr(family, "loss", lambda logits, targets: original(logits, targets) * float("nan"))
+    with pytest.raises(TrainingError, match="3 consecutive updates had a non-finite loss") as err:
+        prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "stop", max_bad_updates=3)))
+    assert "tiny_cls" in str(err.value) and "last good checkpoint" in str(err.value)
+
+
+def _launch(config: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "muppet", "prefinetune", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _weights(export: Path) -> dict[str, torch.Tensor]:
+    state = load_file(str(export / "model.safetensors"))
+    state.update({f"heads.{k}": v for k, v in load_file(str(export / "heads.safetensors")).items()})
+    return state
+
+
+def _wait_for_rows(metrics: Path, rows: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and sum(1 for line in metrics.read_text().splitlines() if '"loss"' in line) >= rows:
+            return
+        time.sleep(0.05)
+
+
+def test_sigterm_saves_a_checkpoint_and_resume_finishes(tiny_root: Path, tmp_path: Path) -> None:
+    files = tiny.write_task_files(tmp_path / "tasks", tiny_root / "data")
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(cfg_dict(tiny_root, tmp_path / "run", max_steps=400, tasks=files)))
+    proc = _launch(config)
+    _wait_for_rows(tmp_path / "run" / "metrics.jsonl", 3, proc)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "continue with resume=true" in out
+    done = complete_checkpoints(tmp_path / "run")
+    assert done and int(done[-1].name.split("_")[1]) >= 3
+
+
+
+def test_sigkill_anywhere_then_resume_is_bit_identical(tiny_root: Path, tmp_path: Path) -> None:
+    steps = 10
+    files = tiny.write_task_files(tmp_path / "tasks", tiny_root / "data")
+    reference = prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "ref", max_steps=steps, save_every=1, tasks=files)))
+    assert reference["step"] == steps
+    config = tmp_path / "k.yaml"
+    config.write_text(yaml.safe_dump(cfg_dict(tiny_root, tmp_path / "killed", max_steps=steps, save_every=1, resume=True, tasks=files)))
+    rng = random.Random(0)
+    kills = 0
+    for _ in range(6):
+        proc = _launch(config)
+        metrics = tmp_path / "killed" / "metrics.jsonl"
+        before = len(complete_checkpoints(tmp_path / "killed"))
+        _wait_for_rows(metrics, 1, proc)
+        time.sleep(rng.uniform(0.0, 1.5))  # anywhere: mid-update, mid-checkpoint, mid-log
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate(timeout=120)
+        if (tmp_path / "killed" / "export").is_dir():
+            break
+        assert len(complete_checkpoints(tmp_path / "killed")) >= min(before, 1)
+    if not (tmp_path / "killed" / "export").is_dir():
+        proc = _launch(config)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+    assert kills >= 1
+    assert not list((tmp_path / "killed" / "checkpoints").glob(".tmp-*"))
+    a, b = _weights(tmp_path / "ref" / "export"), _weights(tmp_path / "killed" / "export")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    steps_logged = [r["step"] for r in read_metrics(tmp_path / "killed" / "metrics.jsonl") if "loss" in r]
+    assert steps_logged == list(range(1, steps + 1))
