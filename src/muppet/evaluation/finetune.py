@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,16 +43,9 @@ from muppet.tasks.loading import available_splits
 from muppet.tasks.mixtures import expand
 from muppet.tasks.spec import TaskSpec
 from muppet.train.export import HEADS_FILE, export_model, head_state
-from muppet.train.loop import (
-    build_batch,
-    check_backbone,
-    feature_settings,
-    fresh_accelerator_state,
-    load_tokenizer,
-    param_groups,
-    use_cpu,
-)
-from muppet.train.objective import embedding_noise, mixed_loss, r3f_term
+from muppet.train.loop import TrainingError, check_backbone, feature_settings, load_tokenizer, param_groups
+from muppet.train.objective import embedding_noise
+from muppet.train.step import Stepper, make_accelerator
 
 RESULTS_FILE = "results.json"
 
@@ -102,6 +96,7 @@ class FinetuneConfig(BaseConfig):
     num_beams: int = 4
     max_new_tokens: int = 64
     save_model: bool = False  # export the fine-tuned model to output_dir/model
+    max_bad_updates: int = 5  # consecutive updates with a non-finite loss before the run stops
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # free-form labels copied into results.json
 
@@ -164,7 +159,6 @@ def _selection(spec: TaskSpec, cfg: FinetuneConfig):  # type: ignore[no-untyped-
 
 
 def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
 
@@ -174,17 +168,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     spec = specs[0]
     family = get_family(spec.family)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
-    fresh_accelerator_state()
-    accelerator = Accelerator(
-        cpu=use_cpu(cfg.cpu),
-        mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[cfg.precision],
-        gradient_accumulation_steps=cfg.grad_accum_steps,
-    )
-    if cfg.precision == "fp16" and accelerator.device.type == "cpu":
-        raise ConfigError("precision: fp16 needs a GPU; use bf16 or fp32 on the CPU")
-    shards = accelerator.num_processes * cfg.grad_accum_steps
-    if cfg.batch_size % shards:
-        raise ConfigError(f"batch_size ({cfg.batch_size}) must be divisible by processes x grad_accum_steps ({shards})")
+    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     show = cfg.progress and accelerator.is_local_main_process
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
@@ -228,26 +212,24 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     history: list[dict[str, Any]] = []
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     stale = 0
-    rank, accum = accelerator.process_index, cfg.grad_accum_steps
+    stepper = Stepper(accelerator, model, optimizer, [train], cfg.seed, cfg.grad_accum_steps, "none",
+                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0)
     bar = tqdm(total=steps, desc=f"fine-tuning {spec.name}", unit="update", disable=not show)
     model.train()
+    bad_streak = 0
     for step in range(1, steps + 1):
-        plan = sampler.next_update()
-        for slots in plan.shards[rank * accum : (rank + 1) * accum]:
-            batch = build_batch(slots, [train], core.backbone).to(accelerator.device)
-            with accelerator.accumulate(model):
-                outputs = model(batch)
-                loss, _ = mixed_loss(batch, outputs, "none")
-                if noise is not None:
-                    loss = loss + cfg.r3f.lambda_ * r3f_term(batch, outputs, model(batch, noise))
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and cfg.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-        scheduler.step()
+        done = stepper.update(step, sampler.next_update())
+        with warnings.catch_warnings():  # a skipped first update: the schedule still advances
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+            scheduler.step()
         bar.update(1)
-        bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        if done.bad:
+            bad_streak += 1
+            if bad_streak >= cfg.max_bad_updates:
+                raise TrainingError(f"{bad_streak} consecutive updates had a non-finite loss or gradient; lower lr")
+            continue
+        bad_streak = 0
+        bar.set_postfix(loss=f"{done.loss:.3f}")
         if step % eval_every == 0 or step == steps:
             scores = evaluate(dev)
             history.append({"step": step, "dev": scores})
@@ -260,7 +242,8 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
                 if cfg.early_stopping_patience and stale >= cfg.early_stopping_patience:
                     break
     bar.close()
-    assert best is not None
+    if best is None:  # the last updates were skipped: evaluate what there is
+        best = (float("nan"), step, {k: v.detach().cpu().clone() for k, v in core.state_dict().items()})
     core.load_state_dict(best[2])
     result: dict[str, Any] = {
         "model": cfg.model,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import signal
 import threading
 import time
@@ -15,15 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from muppet.backbone import Backbone, load_config, resolve_model_path
 from muppet.config import PrefinetuneConfig
-from muppet.data.batching import MixedBatch, collate
 from muppet.data.pipeline import TaskData, prepare_tasks
-from muppet.data.sampler import MixtureSampler, Slot, UpdatePlan, sampling_rates
+from muppet.data.sampler import MixtureSampler, sampling_rates
 from muppet.errors import ConfigError, MuppetError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
@@ -33,7 +30,8 @@ from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoint
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
-from muppet.train.objective import TaskStats, embedding_noise, merge_stats, mixed_loss, r3f_term
+from muppet.train.objective import TaskStats, embedding_noise, merge_stats
+from muppet.train.step import Stepper, make_accelerator
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +80,6 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
             continue
         (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def build_batch(slots: Sequence[Slot], tasks: Sequence[TaskData], backbone: Backbone) -> MixedBatch:
-    """Group a shard's (task, example) slots by task (first-seen order) and collate them."""
-    by_task: dict[int, list[int]] = {}
-    for t, i in slots:
-        by_task.setdefault(t, []).append(i)
-    groups = [(tasks[t].spec, tasks[t].head, tasks[t].train.get(idx)) for t, idx in by_task.items()]
-    return collate(groups, backbone.pad_token_id, backbone.is_encoder_decoder, backbone.decoder_start_token_id)
 
 
 def evaluate_all(
@@ -144,10 +133,6 @@ class TrainingError(MuppetError):
     """The run cannot go on (e.g. repeated non-finite losses); the message says what to do."""
 
 
-def shard_seed(seed: int, step: int, shard: int) -> int:
-    return int(np.random.SeedSequence([seed, step, shard, 0xD509]).generate_state(1)[0])
-
-
 def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
     if log is not None:  # only the main process writes metrics.jsonl
         log.write(row)
@@ -176,28 +161,8 @@ def stop_requested(received: list[int], accelerator: Any) -> bool:
     return bool(flag.item())
 
 
-def use_cpu(forced: bool) -> bool:
-    """CPU training: when asked, or when several processes run (torchrun, accelerate launch)
-    on a machine without a GPU; accelerate then joins them with gloo (its MULTI_CPU mode)."""
-    return forced or (int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available())
-
-
-def fresh_accelerator_state() -> None:
-    """Forget the precision and accumulation settings of an earlier run in this process.
-
-    accelerate keeps them in process-wide singletons and refuses a second Accelerator with
-    other settings; a library call (notebook, sweep, test) must be able to run twice. The
-    process group itself (PartialState) is kept.
-    """
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=False)
-    GradientState._reset_state()
-
-
 def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
-    from accelerate import Accelerator
-    from accelerate.utils import DistributedDataParallelKwargs, set_seed
+    from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
 
     # --- set-up: everything that can fail on bad input fails here, before any training ---
@@ -205,22 +170,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     specs, weights = expand(cfg.tasks, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
-    fresh_accelerator_state()
-    accelerator = Accelerator(
-        cpu=use_cpu(cfg.cpu),
-        mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[cfg.precision],
-        gradient_accumulation_steps=cfg.grad_accum_steps,
-        # A micro-batch rarely holds every task, so some heads get no gradient in it.
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
-    )
-    if cfg.precision == "fp16" and accelerator.device.type == "cpu":
-        raise ConfigError("precision: fp16 needs a GPU; use bf16 or fp32 on the CPU")
-    shards = accelerator.num_processes * cfg.grad_accum_steps
-    if cfg.batch_size % shards:
-        raise ConfigError(
-            f"batch_size ({cfg.batch_size}) must be divisible by processes x grad_accum_steps "
-            f"({accelerator.num_processes} x {cfg.grad_accum_steps})"
-        )
+    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     resume_from = latest_checkpoint(out) if cfg.resume else None
     if not cfg.resume and not cfg.overwrite and (out / "metrics.jsonl").exists():
         raise ConfigError(f"{out} already holds a run: pass resume=true to continue it or overwrite=true to replace it")
@@ -269,47 +219,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     core: MultiTaskModel = accelerator.unwrap_model(model)
 
     # --- training -----------------------------------------------------------------------------
-    rank, accum = accelerator.process_index, cfg.grad_accum_steps
-
-    def train_update(step: int, plan: UpdatePlan) -> tuple[float, TaskStats, int, int, set[str]]:
-        """One optimizer update over this process's shards: (loss, task stats, features,
-        real tokens, tasks with a non-finite loss). An update with a non-finite loss or
-        gradient anywhere (any process) is skipped as a whole."""
-        update_loss, stats_all, features, tokens = 0.0, {}, 0, 0
-        bad: set[str] = set()
-        for shard in range(rank * accum, (rank + 1) * accum):
-            # Dropout and R3F noise depend on (seed, update, shard) only: k processes and one
-            # process with k accumulation steps draw the same masks, and a resumed run too.
-            torch.manual_seed(shard_seed(cfg.seed, step, shard))
-            batch = build_batch(plan.shards[shard], tasks, core.backbone).to(accelerator.device)
-            with accelerator.accumulate(model):
-                outputs = model(batch)
-                loss, stats = mixed_loss(batch, outputs, cfg.loss_scaling)
-                if noise is not None:
-                    loss = loss + cfg.r3f.lambda_ * r3f_term(batch, outputs, model(batch, noise))
-                if torch.isfinite(loss.detach()):
-                    accelerator.backward(loss)
-                    update_loss += float(loss.detach()) / accum
-                    merge_stats(stats_all, stats)
-                else:
-                    bad |= {t for t, (_, raw, _) in stats.items() if not math.isfinite(raw)} or {"(r3f term)"}
-                    # every process must still run backward: gradient sync happens there
-                    accelerator.backward(sum(p.reshape(-1)[0] * 0.0 for p in model.parameters() if p.requires_grad))
-                if accelerator.sync_gradients:
-                    norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm) if cfg.max_grad_norm > 0 else None
-                    if norm is not None and not torch.isfinite(norm):
-                        bad.add("(gradient)")
-                    flag = torch.tensor([float(bool(bad))], device=accelerator.device)
-                    if accelerator.num_processes > 1:
-                        flag = accelerator.reduce(flag, reduction="sum")
-                    if flag.item() == 0:
-                        optimizer.step()
-                    elif not bad:
-                        bad.add("(another process)")
-                optimizer.zero_grad(set_to_none=True)
-            features += batch.num_features
-            tokens += batch.real_tokens
-        return update_loss, stats_all, features, tokens, bad
+    stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
+                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0)
 
     # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
     signals: list[int] = []
@@ -323,7 +234,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     model.train()
     try:
         for step in range(start + 1, cfg.max_steps + 1):
-            update_loss, stats, n_features, n_tokens, bad = train_update(step, sampler.next_update())
+            done = stepper.update(step, sampler.next_update())
+            update_loss, stats, n_features, n_tokens, bad = done.loss, done.stats, done.features, done.tokens, done.bad
             with warnings.catch_warnings():  # a skipped first update: the schedule still advances
                 warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
                 scheduler.step()

@@ -1,0 +1,148 @@
+"""One optimizer update, shared by pre-finetuning and fine-tuning.
+
+An update is ``processes x grad_accum_steps`` shards of a sampler plan; each process runs
+its shards through accelerate's ``accumulate`` and ``backward``. Dropout and R3F noise are
+seeded per (seed, update, shard), so k processes and one process with k accumulation steps
+draw the same masks, and a resumed run draws what the uninterrupted one drew. An update
+with a non-finite loss or gradient on any process is skipped as a whole.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from muppet.data.batching import MixedBatch, collate
+from muppet.data.pipeline import TaskData
+from muppet.data.sampler import Slot, UpdatePlan
+from muppet.errors import ConfigError
+from muppet.train.objective import TaskStats, merge_stats, mixed_loss, r3f_term
+
+
+def use_cpu(forced: bool) -> bool:
+    """CPU training: when asked, or when several processes run (torchrun, accelerate launch)
+    on a machine without a GPU; accelerate then joins them with gloo (its MULTI_CPU mode)."""
+    import os
+
+    return forced or (int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available())
+
+
+def fresh_accelerator_state() -> None:
+    """Forget the precision and accumulation settings of an earlier run in this process.
+
+    accelerate keeps them in process-wide singletons and refuses a second Accelerator with
+    other settings; a library call (notebook, sweep, test) must be able to run twice. The
+    process group itself (PartialState) is kept.
+    """
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
+
+
+def make_accelerator(cpu: bool, precision: str, grad_accum_steps: int, batch_size: int) -> tuple[Any, int]:
+    """The run's Accelerator and its number of shards per update (processes x accumulation)."""
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs
+
+    fresh_accelerator_state()
+    accelerator = Accelerator(
+        cpu=use_cpu(cpu),
+        mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[precision],
+        gradient_accumulation_steps=grad_accum_steps,
+        # A micro-batch rarely holds every task, so some heads get no gradient in it.
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
+    if precision == "fp16" and accelerator.device.type == "cpu":
+        raise ConfigError("precision: fp16 needs a GPU; use bf16 or fp32 on the CPU")
+    shards = accelerator.num_processes * grad_accum_steps
+    if batch_size % shards:
+        raise ConfigError(
+            f"batch_size ({batch_size}) must be divisible by processes x grad_accum_steps "
+            f"({accelerator.num_processes} x {grad_accum_steps})"
+        )
+    return accelerator, shards
+
+
+def shard_seed(seed: int, step: int, shard: int) -> int:
+    return int(np.random.SeedSequence([seed, step, shard, 0xD509]).generate_state(1)[0])
+
+
+def build_batch(slots: Sequence[Slot], tasks: Sequence[TaskData], backbone: Any) -> MixedBatch:
+    """Group a shard's (task, example) slots by task (first-seen order) and collate them."""
+    by_task: dict[int, list[int]] = {}
+    for t, i in slots:
+        by_task.setdefault(t, []).append(i)
+    groups = [(tasks[t].spec, tasks[t].head, tasks[t].train.get(idx)) for t, idx in by_task.items()]
+    return collate(groups, backbone.pad_token_id, backbone.is_encoder_decoder, backbone.decoder_start_token_id)
+
+
+@dataclass
+class UpdateResult:
+    loss: float = 0.0  # mean objective over this process's shards
+    stats: TaskStats = field(default_factory=dict)
+    features: int = 0
+    tokens: int = 0  # real (non-pad) tokens
+    bad: set[str] = field(default_factory=set)  # tasks with a non-finite loss; empty when applied
+
+
+@dataclass
+class Stepper:
+    accelerator: Any
+    model: Any  # prepared MultiTaskModel
+    optimizer: Any
+    tasks: Sequence[TaskData]
+    seed: int
+    grad_accum_steps: int
+    loss_scaling: str = "log"
+    max_grad_norm: float = 1.0
+    noise: Callable[[torch.Tensor], torch.Tensor] | None = None  # R3F
+    r3f_lambda: float = 1.0
+
+    def update(self, step: int, plan: UpdatePlan) -> UpdateResult:
+        acc, model, accum = self.accelerator, self.model, self.grad_accum_steps
+        backbone = acc.unwrap_model(model).backbone
+        result = UpdateResult()
+        rank = acc.process_index
+        for shard in range(rank * accum, (rank + 1) * accum):
+            torch.manual_seed(shard_seed(self.seed, step, shard))
+            batch = build_batch(plan.shards[shard], self.tasks, backbone).to(acc.device)
+            with acc.accumulate(model):
+                outputs = model(batch)
+                loss, stats = mixed_loss(batch, outputs, self.loss_scaling)
+                if self.noise is not None:
+                    loss = loss + self.r3f_lambda * r3f_term(batch, outputs, model(batch, self.noise))
+                if torch.isfinite(loss.detach()):
+                    acc.backward(loss)
+                    result.loss += float(loss.detach()) / accum
+                    merge_stats(result.stats, stats)
+                else:
+                    result.bad |= {t for t, (_, raw, _) in stats.items() if not math.isfinite(raw)} or {"(r3f term)"}
+                    # every process must still run backward: gradient sync happens there
+                    acc.backward(sum(p.reshape(-1)[0] * 0.0 for p in model.parameters() if p.requires_grad))
+                if acc.sync_gradients:
+                    self._apply(result)
+                self.optimizer.zero_grad(set_to_none=True)
+            result.features += batch.num_features
+            result.tokens += batch.real_tokens
+        return result
+
+    def _apply(self, result: UpdateResult) -> None:
+        """Clip and step, unless any process saw a non-finite loss or gradient."""
+        acc = self.accelerator
+        if self.max_grad_norm > 0:
+            norm = acc.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+            if norm is not None and not torch.isfinite(norm):
+                result.bad.add("(gradient)")
+        flag = torch.tensor([float(bool(result.bad))], device=acc.device)
+        if acc.num_processes > 1:
+            flag = acc.reduce(flag, reduction="sum")
+        if flag.item() == 0:
+            self.optimizer.step()
+        elif not result.bad:
+            result.bad.add("(another process)")
