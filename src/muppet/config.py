@@ -238,6 +238,8 @@ class PrefinetuneConfig(BaseConfig):
     sampling: str = "proportional"
     temperature: float = 2.0  # used by sampling=temperature
     max_examples_per_task: int | None = None
+    length_buckets: int = 16  # length-aware batching: shards draw rows of similar length (1: off)
+    pad_to_multiple_of: int | None = None  # default: 8 on a GPU, 1 on a CPU
     # data
     max_length: int = 256
     doc_stride: int | None = None  # overlap of QA windows; default max_length // 2
@@ -291,6 +293,8 @@ class PrefinetuneConfig(BaseConfig):
         _positive("max_examples_per_task", self.max_examples_per_task)
         _positive("eval_max_examples", self.eval_max_examples)
         _positive("stop_after", self.stop_after)
+        _positive("length_buckets", self.length_buckets)
+        _positive("pad_to_multiple_of", self.pad_to_multiple_of)
         _positive("max_bad_updates", self.max_bad_updates)
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")

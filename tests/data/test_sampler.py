@@ -7,6 +7,7 @@ import pytest
 
 from muppet.data.sampler import (
     MixtureSampler,
+    length_boundaries,
     plan_update,
     sampling_rates,
     sequential_schedule,
@@ -80,8 +81,8 @@ def test_plan_is_pure_and_resumes_from_state() -> None:
     resumed = sampler()
     resumed.load_state_dict(state)
     assert [resumed.next_update() for _ in range(6)] == plans[4:]
-    again = plan_update(seed=7, step=4, cursors=plans[3].cursors, sizes=SIZES, keys=[task_key(n) for n in NAMES],
-                        rates=s.rates, examples_per_update=32)
+    again = plan_update(seed=7, step=4, cursors=plans[3].cursors, members=[[np.arange(n)] for n in SIZES],
+                        keys=[task_key(n) for n in NAMES], rates=s.rates, examples_per_update=32)
     assert again == plans[4]
 
 
@@ -106,6 +107,60 @@ def test_every_example_once_per_epoch() -> None:
 def test_resuming_with_another_mixture_is_refused() -> None:
     s = sampler()
     state = s.state_dict()
-    state["cursors"] = {"a": 1, "z": 2}
+    state["cursors"] = {"a": [1], "z": [2]}
     with pytest.raises(ConfigError, match="another mixture"):
         s.load_state_dict(state)
+
+
+LENGTHS = [np.random.default_rng(i).integers(5, 128, size=n) for i, n in enumerate(SIZES)]
+
+
+def bucketed(shards: int = 2, seed: int = 7, buckets: int = 8) -> MixtureSampler:
+    return MixtureSampler(NAMES, SIZES, sampling_rates(SIZES), seed=seed, examples_per_update=32, num_shards=shards,
+                          batching="heterogeneous", max_steps=100, lengths=LENGTHS, length_buckets=buckets)
+
+
+def test_one_bucket_is_plain_heterogeneous_sampling() -> None:
+    a, b = sampler(), bucketed(shards=1, buckets=1)
+    assert [a.next_update() for _ in range(5)] == [b.next_update() for _ in range(5)]
+
+
+def test_length_buckets_keep_task_rates_and_make_shards_uniform_in_length() -> None:
+    s = bucketed()
+    assert 4 <= len(s.edges) <= 7
+    counts = np.zeros(4)
+    seen = [np.zeros(n) for n in SIZES]
+    spread = []
+    for _ in range(600):
+        for shard in s.next_update().shards:
+            lengths = [LENGTHS[t][i] for t, i in shard]
+            spread.append(max(lengths) - min(lengths))
+            for t, i in shard:
+                counts[t] += 1
+                seen[t][i] += 1
+    assert counts / counts.sum() == pytest.approx(s.rates, abs=0.02)
+    # a shard's rows come from one bucket: far narrower than the whole range 5..127
+    assert np.mean(spread) < 30
+    # within a task every example stays equally likely
+    assert seen[3].min() > 0 and seen[3].std() / seen[3].mean() < 0.35
+
+
+def test_bucketed_sampling_resumes_and_refuses_other_buckets() -> None:
+    a = bucketed()
+    plans = [a.next_update() for _ in range(6)]
+    b = bucketed()
+    for _ in range(3):
+        b.next_update()
+    c = bucketed()
+    c.load_state_dict(b.state_dict())
+    assert [c.next_update() for _ in range(3)] == plans[3:]
+    with pytest.raises(ConfigError, match="other length buckets"):
+        bucketed(buckets=4).load_state_dict(b.state_dict())
+
+
+def test_length_boundaries_weigh_by_sampling_rate() -> None:
+    short, long = np.full(1000, 10), np.full(10, 100)
+    # by data the short task dominates; at equal rates half the draws are long
+    edges = length_boundaries([short, long], np.array([0.5, 0.5]), 2)
+    assert edges.tolist() == [10]
+    assert length_boundaries([short], np.array([1.0]), 4).size == 0  # one length: one bucket

@@ -74,7 +74,7 @@ def collate(
     pad_token_id: int,
     encoder_decoder: bool = False,
     decoder_start_token_id: int = 0,
-    pad_to_multiple_of: int = 8,
+    pad_to_multiple_of: int = 1,
 ) -> MixedBatch:
     """One micro-batch from (spec, head key, features) groups, one segment per group."""
     rows: list[np.ndarray] = []

@@ -235,6 +235,15 @@ class FeatureStore:
     def all(self) -> list[Feature]:
         return [_feature(row) for row in self.dataset]
 
+    def lengths(self) -> np.ndarray:
+        """Each feature's longest row, in tokens, straight from the Arrow offsets."""
+        import pyarrow.compute as pc
+
+        rows = self.dataset.with_format("arrow")[:].column("rows").combine_chunks()
+        row_lengths = pc.list_value_length(rows.flatten()).to_numpy(zero_copy_only=False)
+        starts = rows.offsets.to_numpy()[:-1] - rows.offsets[0].as_py()
+        return np.maximum.reduceat(row_lengths, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+
 
 
 def _feature(row: dict[str, Any]) -> Feature:

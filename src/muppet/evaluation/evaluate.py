@@ -50,6 +50,7 @@ def evaluate_task(
     tokenizer: Any,
     accelerator: Accelerator | None = None,
     batch_size: int = 64,
+    pad_to_multiple_of: int = 1,
 ) -> dict[str, float]:
     """Every metric of the task's family on its evaluation examples."""
     if not task.eval_records:
@@ -73,6 +74,7 @@ def evaluate_task(
                 backbone.pad_token_id,
                 backbone.is_encoder_decoder,
                 backbone.decoder_start_token_id,
+                pad_to_multiple_of,
             ).to(device)
             if family.generates:
                 generated = backbone.generate(

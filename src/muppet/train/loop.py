@@ -31,7 +31,7 @@ from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoi
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
 from muppet.train.objective import TaskStats, embedding_noise, merge_stats
-from muppet.train.step import Stepper, make_accelerator
+from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +83,12 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
 
 
 def evaluate_all(
-    model: Any, tasks: Sequence[TaskData], settings: FeatureSettings, tokenizer: Any, accelerator: Any, batch_size: int, progress: bool
+    model: Any, tasks: Sequence[TaskData], settings: FeatureSettings, tokenizer: Any, accelerator: Any, batch_size: int,
+    progress: bool, pad_to_multiple_of: int = 1,
 ) -> dict[str, dict[str, float]]:
     out = {}
     for task in tqdm(tasks, desc="evaluating", unit="task", disable=not progress, leave=False):
-        out[task.name] = evaluate_task(model, task, settings, tokenizer, accelerator, batch_size)
+        out[task.name] = evaluate_task(model, task, settings, tokenizer, accelerator, batch_size, pad_to_multiple_of)
     return out
 
 
@@ -199,7 +200,9 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
         [t.name for t in tasks], [len(t.train) for t in tasks], rates,
         seed=cfg.seed, examples_per_update=cfg.batch_size, num_shards=shards,
         batching=cfg.batching, max_steps=cfg.max_steps,
+        lengths=[t.train.lengths() for t in tasks] if cfg.length_buckets > 1 else None, length_buckets=cfg.length_buckets,
     )
+    padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
     optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.max_steps), cfg.max_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -220,7 +223,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
 
     # --- training -----------------------------------------------------------------------------
     stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
-                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0)
+                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding)
 
     # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
     signals: list[int] = []
@@ -287,7 +290,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
             bar.update(1)
 
             if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
-                last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
+                last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show, padding)
                 log_row(log, {"step": step, "dev": last_eval})
                 window_start = time.perf_counter()  # evaluation time is not training throughput
             interrupted = stop_requested(signals, accelerator)
@@ -305,7 +308,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
         restore_stop_handlers(previous)
     bar.close()
     if not last_eval:  # resumed a finished run: evaluate the restored weights
-        last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show)
+        last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show, padding)
 
     # --- results and export -----------------------------------------------------------------
     rows = results_table(tasks, last_eval)
