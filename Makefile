@@ -10,7 +10,7 @@ export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test venv clean
+.PHONY: demo test bench bench-data venv clean
 
 $(BIN)/muppet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ demo: venv
 test: venv
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Throughput against a plain loop and tasknet, padding, evaluation, scale in tasks:
+# bench/out/results.json (several minutes; the first run also builds tasknet's venv).
+bench: venv
+	$(BIN)/python bench/throughput.py $(ARGS)
+
+# Memory and time to the first update at 2M examples (about 10 minutes cold).
+bench-data: venv
+	$(BIN)/python bench/data_pipeline.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) runs

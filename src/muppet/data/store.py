@@ -237,12 +237,20 @@ class FeatureStore:
 
     def lengths(self) -> np.ndarray:
         """Each feature's longest row, in tokens, straight from the Arrow offsets."""
+        return self.row_stats()[0]
+
+    def row_stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per feature: longest row, number of rows, real tokens (from the Arrow offsets)."""
         import pyarrow.compute as pc
 
         rows = self.dataset.with_format("arrow")[:].column("rows").combine_chunks()
-        row_lengths = pc.list_value_length(rows.flatten()).to_numpy(zero_copy_only=False)
-        starts = rows.offsets.to_numpy()[:-1] - rows.offsets[0].as_py()
-        return np.maximum.reduceat(row_lengths, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+        if len(rows) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        row_lengths = pc.list_value_length(rows.flatten()).to_numpy(zero_copy_only=False).astype(np.int64)
+        offsets = rows.offsets.to_numpy() - rows.offsets[0].as_py()
+        starts = offsets[:-1]
+        return np.maximum.reduceat(row_lengths, starts), np.diff(offsets), np.add.reduceat(row_lengths, starts)
 
 
 

