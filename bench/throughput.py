@@ -222,7 +222,16 @@ def scale_child(args: argparse.Namespace) -> None:
     result = muppet_updates(tasks, args, args.length_buckets)
     heads = sum(p.numel() for p in result["model"].heads.parameters())
     print(json.dumps({"step_seconds": result["seconds"] / args.updates, "head_parameters": int(heads),
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS. VmHWM belongs to the address space, so unlike ru_maxrss it does
+    not carry over the parent's peak through fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def scale(args: argparse.Namespace) -> dict[str, Any]:
