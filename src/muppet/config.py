@@ -135,18 +135,7 @@ class BaseConfig:
 
     @classmethod
     def load(cls: type[C], path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()) -> C:
-        data: dict[str, Any] = {}
-        if path is not None:
-            p = Path(path)
-            if not p.is_file():
-                raise ConfigError(f"config file {p} not found")
-            try:
-                loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{p}: invalid YAML ({exc})") from None
-            if loaded is not None and not isinstance(loaded, dict):
-                raise ConfigError(f"{p}: expected a mapping of config keys")
-            data.update(loaded or {})
+        data = read_yaml_mapping(path, "config file") if path is not None else {}
         return cls.from_dict(merge(data, parse_overrides(overrides)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +148,20 @@ class BaseConfig:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+
+
+def read_yaml_mapping(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """A YAML file holding one mapping (empty file: empty mapping), read with safe_load."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{what} {p} not found")
+    try:
+        loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: invalid YAML ({exc})") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{p}: expected a mapping of keys, got {type(loaded).__name__}")
+    return dict(loaded or {})
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:

@@ -27,8 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from muppet.config import read_yaml_mapping
 from muppet.errors import ConfigError
 from muppet.registry import nearest
 from muppet.tasks.spec import TASKS, HubSource, LocalSource, TaskSpec, register, spec_to_dict
@@ -65,14 +64,8 @@ def _columns(where: str, value: Any) -> dict[str, Any]:
 def load_task_file(path: str | os.PathLike[str]) -> TaskSpec:
     """The TaskSpec a YAML file declares (validated; local paths resolved against the file)."""
     file = Path(path).resolve()
-    if not file.is_file():
-        raise ConfigError(f"task file {path} not found")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: invalid YAML ({exc})") from None
+    data = read_yaml_mapping(file, "task file")
     where = str(file)
-    data = _mapping(where, data)
     _check_keys(where, data, TASK_KEYS)
     for key in ("name", "family"):
         if not data.get(key):

@@ -18,7 +18,7 @@ from typing import Any
 
 from muppet.errors import DataError
 from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, read_text, split_lines, text_lines
-from muppet.tasks.formats.common import load_json, read_csv, read_jsonl, shown
+from muppet.tasks.formats.common import read_csv, read_json_list, read_jsonl, shown
 
 Item = tuple[Loc, "Raw | BadRecord"]
 
@@ -89,13 +89,9 @@ def read_gkp_json(path: Path) -> Iterator[Item]:
     so repeats are dropped (first occurrence kept) and the label is the answer's index among
     the remaining options, i.e. the first matching candidate.
     """
-    doc = load_json(path)
-    if not isinstance(doc, list):
-        raise DataError(f"{path}: expected a JSON list of records, got {type(doc).__name__}")
-    for number, obj in enumerate(doc, start=1):
-        loc = Loc(str(path), record=number)
-        if not isinstance(obj, dict):
-            yield loc, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
+    for loc, obj in read_json_list(path):
+        if isinstance(obj, BadRecord):
+            yield loc, obj
             continue
         missing = _missing(obj, ("query", "cands", "answer"))
         if missing:
