@@ -10,7 +10,7 @@ export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test bench bench-data venv clean
+.PHONY: demo test bench bench-data reproduce reproduce-quick venv clean
 
 $(BIN)/muppet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ bench: venv
 # Memory and time to the first update at 2M examples (about 10 minutes cold).
 bench-data: venv
 	$(BIN)/python bench/data_pipeline.py $(ARGS)
+
+# The paper's findings at small scale (docs/results.md): pre-finetuning runs, fine-tuning sweeps,
+# reports. Resumable: rerun to continue. reproduce-quick is the reduced version (under 30 min).
+reproduce: venv
+	$(BIN)/muppet study configs/reproduce.yaml $(ARGS)
+
+reproduce-quick: venv
+	$(BIN)/muppet study configs/reproduce-quick.yaml $(ARGS)
 
 clean:
 	rm -rf $(VENV) runs

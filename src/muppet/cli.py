@@ -183,6 +183,19 @@ def _plain(value: object) -> object:
         return [_plain(v) for v in value]
     return value
 
+def _cmd_study(args: argparse.Namespace) -> int:
+    from muppet.study import StudyConfig, run_study
+
+    cfg = StudyConfig.load(*_config_args(args))
+    result = run_study(cfg)
+    if result.get("stopped"):
+        print(f"\nStopped during run {result['run']!r}; rerun the same command to continue.")
+        return 130
+    print(f"\nSummary: {result['summary']}")
+    for name, path in result["reports"].items():
+        print(f"  {name}: {path}")
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="muppet", description="Multi-task pre-finetuning (MUPPET) for transformers.")
@@ -204,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("config", help="YAML config (or only key=value overrides)")
     sw.add_argument("overrides", nargs="*", metavar="key=value")
     sw.set_defaults(func=_cmd_sweep)
+
+    st = sub.add_parser("study", help="pre-finetuning runs and the sweeps comparing them, with reports (resumable)")
+    st.add_argument("config", help="YAML study (see configs/reproduce.yaml), or only key=value overrides")
+    st.add_argument("overrides", nargs="*", metavar="key=value")
+    st.set_defaults(func=_cmd_study)
 
     data = sub.add_parser("data", help="data preparation")
     dsub = data.add_subparsers(dest="data_command", required=True)

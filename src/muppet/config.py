@@ -104,6 +104,15 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     raise ConfigError(f"{name}: unsupported type {hint}")
 
 
+def _plain(value: Any) -> Any:
+    """A config value as YAML-safe data (nested configs, also inside lists, as mappings)."""
+    if isinstance(value, BaseConfig):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return copy.deepcopy(value)
+
+
 @dataclass
 class BaseConfig:
     # YAML keys that are not valid Python names (e.g. ``lambda``) -> field names
@@ -143,7 +152,7 @@ class BaseConfig:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            out[back.get(f.name, f.name)] = value.to_dict() if isinstance(value, BaseConfig) else copy.deepcopy(value)
+            out[back.get(f.name, f.name)] = _plain(value)
         return out
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -219,6 +228,11 @@ class PrefinetuneConfig(BaseConfig):
     # what to train
     model: str = DEFAULT_MODEL
     tasks: list[str] = field(default_factory=lambda: ["local"])  # task and mixture names
+    exclude: list[str] = field(default_factory=list)  # task and mixture names removed from ``tasks``
+    # Tasks kept for fine-tuning later: removed from the mixture, and their evaluation texts
+    # (dev or held-out, and a test split) count as evaluated for ``leakage``, so the checkpoint
+    # never trains on what its downstream evaluation scores.
+    downstream: list[str] = field(default_factory=list)
     data_dir: str | None = None  # default: $MUPPET_DATA_DIR
     source: str = "auto"  # auto: local files where present, else the hub
     output_dir: str = "runs/prefinetune"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import tiny
 from muppet.data import store as store_mod
 from muppet.data.pipeline import check_leakage, plan_task, prepare_tasks
 from muppet.data.store import build_features, build_records
-from muppet.errors import DataError
+from muppet.errors import ConfigError, DataError, UnknownNameError
 from muppet.families import FeatureSettings, get_family
 from muppet.tasks.loading import open_split, read_split
 from muppet.tasks.spec import get_task
@@ -136,3 +137,38 @@ def test_carved_slices_never_leak_within_a_task(data: Path, tmp_path: Path) -> N
                           {"tiny_sum": "lm", "tiny_qa": "span", "tiny_reg": "cls/tiny_reg"}, tiny.tokenizer(), SETTINGS,
                           progress=False, data_dir=str(data), cache_dir=str(tmp_path))
     assert [t.eval_split.startswith("held-out") for t in tasks] == [True, True, True]
+
+
+def test_downstream_evaluation_texts_are_kept_out_of_training(data: Path, tmp_path: Path) -> None:
+    from muppet.data.pipeline import downstream_texts
+    from muppet.tasks.mixtures import select
+
+    # tiny_reg's training data repeats eight of tiny_cls's dev pairs (as regression examples)
+    dev = [json.loads(line) for line in (data / "tiny_cls" / "dev.jsonl").read_text().splitlines()]
+    extra = [{"a": r["premise"], "b": r["hypothesis"], "score": 1.0} for r in dev[:8]]
+    path = data / "tiny_reg" / "train.jsonl"
+    path.write_text(path.read_text() + "".join(json.dumps(r) + "\n" for r in extra))
+    specs, _, held = select(["tiny_reg", "tiny_cls", "tiny_mc"], ["tiny_mc"], ["tiny_cls"], str(data))
+    assert [s.name for s in specs] == ["tiny_reg"] and [s.name for s in held] == ["tiny_cls"]
+    kw = dict(data_dir=str(data), cache_dir=str(tmp_path))
+    protected = downstream_texts(held, **kw)
+    assert len(protected["tiny_cls"]) == 12  # the whole dev split, not a subsample
+
+    def plans() -> list:
+        return [plan_task(specs[0], "cls/tiny_reg", **kw)]
+
+    first = plans()[0]
+    # tiny_reg has no dev split: some copies are carved into its own held-out slice, the rest train
+    in_train = int(np.isin(first.train_store.hashes("_text")[first.train_idx], protected["tiny_cls"]).sum())
+    assert 0 < in_train <= 8
+    with pytest.raises(DataError, match=rf"{in_train} training example\(s\) of 'tiny_reg' are evaluation examples of 'tiny_cls'"):
+        check_leakage(plans(), "error", protected)
+    kept = plans()
+    before = len(kept[0].train_idx)
+    assert check_leakage(kept, "drop", protected) == {("tiny_reg", "tiny_cls"): in_train}
+    assert len(kept[0].train_idx) == before - in_train
+    assert check_leakage(plans(), "error") == {}  # without the downstream task nothing is flagged
+    with pytest.raises(ConfigError, match="nothing is left"):
+        select(["tiny_cls"], [], ["tiny_cls"], str(data))
+    with pytest.raises(UnknownNameError, match="unknown task or mixture .tiny_clz."):
+        select(["tiny_cls"], ["tiny_clz"], [], str(data))

@@ -169,3 +169,60 @@ def test_sweep_config_errors(tmp_path: Path) -> None:
         SweepConfig.from_dict(dict(models=["m"], tasks=["rte"], fractions=[0.0]))
     with pytest.raises(ConfigError, match="baseline"):
         SweepConfig.from_dict(dict(models=["m"], tasks=["rte"], baseline="x"))
+
+
+def test_a_training_pool_is_the_same_data_for_every_seed(tiny_root: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from muppet.data.store import build_records
+    from muppet.evaluation.finetune import _selection
+    from muppet.tasks.loading import open_split
+    from muppet.tasks.spec import get_task
+
+    spec = get_task("tiny_cls")
+    store = build_records(open_split(spec, "train", tiny_root / "data"), cache_dir=tmp_path)
+    candidates = np.arange(len(store))
+
+    def chosen(seed: int, fraction: float) -> set[int]:
+        cfg = ft(tiny_root, tmp_path, max_train_examples=20, train_fraction=fraction, seed=seed)
+        return set(_selection(spec, cfg)(store, candidates).tolist())
+
+    pool = chosen(1, 1.0)
+    assert len(pool) == 20 and chosen(2, 1.0) == pool  # 100% means the same 20 examples for every seed
+    halves = [chosen(seed, 0.5) for seed in (1, 2, 3)]
+    assert all(len(h) == 10 and h < pool for h in halves) and len({frozenset(h) for h in halves}) > 1
+    labels = np.asarray(store.labels())
+    assert abs(int(labels[sorted(pool)].sum()) - 10) <= 1  # stratified like every subset
+
+
+def test_sweep_models_with_names_and_settings_of_their_own(tiny_root: Path, tmp_path: Path) -> None:
+    prefinetune(PrefinetuneConfig.from_dict(dict(
+        model=str(tiny_root / "tiny-bert"), tasks=["tiny_mc"], data_dir=str(tiny_root / "data"),
+        output_dir=str(tmp_path / "pft"), max_steps=2, batch_size=4, max_length=48, doc_stride=16, progress=False,
+    )))
+    export = str(tmp_path / "pft" / "export")
+    base = dict(tasks=["tiny_mc"], fractions=[0.5], seeds=[1], output_dir=str(tmp_path / "sweep"), progress=False,
+                finetune=dict(data_dir=str(tiny_root / "data"), epochs=1, batch_size=4, lr=1e-3, max_length=48))
+    cfg = SweepConfig.from_dict({**base, "models": [
+        {"name": "fresh", "model": export}, {"name": "heads", "model": export, "finetune": {"reuse_head": True}}]})
+    assert cfg.cell_config("heads", "tiny_mc", 0.5, 1).reuse_head and not cfg.cell_config("fresh", "tiny_mc", 0.5, 1).reuse_head
+    sweep(cfg)
+    rows = list(csv.DictReader((tmp_path / "sweep" / "results.csv").open()))
+    assert {r["model"] for r in rows} == {"fresh", "heads"}
+    reused = {m: json.loads((cfg.cell_dir(m, "tiny_mc", 0.5, 1) / "results.json").read_text())["reused_head"]
+              for m in ("fresh", "heads")}
+    assert reused["fresh"] is None and reused["heads"] is not None
+    # the same name standing for other settings in the same folder is refused
+    other = SweepConfig.from_dict({**base, "models": [{"name": "heads", "model": export}]})
+    with pytest.raises(ConfigError, match=r"the models \['heads'\] stood for another model"):
+        sweep(other)
+    # a shared cells folder: identical cells meet, different settings never do
+    shared = {**base, "cells_dir": str(tmp_path / "cells")}
+    a = SweepConfig.from_dict({**shared, "output_dir": str(tmp_path / "a"), "models": [{"name": "m", "model": export}]})
+    b = SweepConfig.from_dict({**shared, "output_dir": str(tmp_path / "b"), "models": [{"name": "m", "model": export}]})
+    c = SweepConfig.from_dict({**shared, "output_dir": str(tmp_path / "c"),
+                               "models": [{"name": "m", "model": export, "finetune": {"lr": 1e-4}}]})
+    assert a.cell_dir("m", "tiny_mc", 0.5, 1) == b.cell_dir("m", "tiny_mc", 0.5, 1) != c.cell_dir("m", "tiny_mc", 0.5, 1)
+    assert sweep(a)["ran"] == 1 and sweep(b)["ran"] == 0
+    with pytest.raises(ConfigError, match="need a name and a model|needs a name and a model"):
+        SweepConfig.from_dict({**base, "models": [{"name": "x"}]})

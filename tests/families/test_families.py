@@ -205,3 +205,34 @@ def test_qa_windows_and_offsets_map_back_to_the_answer() -> None:
 def test_make_record_rejects_malformed_records(kind: str, fields: dict, message: str) -> None:
     with pytest.raises(RecordError, match=message):
         get_family(SPECS[kind].family).make_record(fields, SPECS[kind])
+
+
+def test_qa_span_search_matches_a_direct_search() -> None:
+    """The vectorised top-k span search returns what a plain double loop over the top-k finds."""
+    spec, fam, tok = SPECS["qa"], get_family("extractive_qa"), tiny.tokenizer()
+    feats = fam.featurize(records("qa"), spec, tok, SETTINGS, train=False)
+    torch.manual_seed(0)
+    length = max(len(f["rows"][0]) for f in feats)
+    logits = torch.randn(len(feats), length, 2)
+    for i, f in enumerate(feats):  # what forward() does: -inf outside position 0 and the context
+        c0, c1 = f["span"]
+        mask = torch.zeros(length, dtype=torch.bool)
+        mask[0] = True
+        mask[c0 : c1 + 1] = True
+        logits[i][~mask] = float("-inf")
+    settings = FeatureSettings(max_answer_length=5)
+    fast = fam.predict(logits, feats, spec, settings)
+    k = 20
+    for f, lg, pred in zip(feats, logits, fast):
+        s_log, e_log, off = lg[:, 0], lg[:, 1], f["offsets"]
+        spans = []
+        for s in s_log.topk(k).indices.tolist():
+            for e in e_log.topk(k).indices.tolist():
+                if s == 0 or e < s or e - s + 1 > 5 or s >= len(off) or e >= len(off) or off[s][0] < 0 or off[e][0] < 0:
+                    continue
+                score = float(s_log[s] + e_log[e])
+                if score != float("-inf"):
+                    spans.append((score, int(off[s][0]), int(off[e][1])))
+        spans.sort(reverse=True)
+        assert [(round(a, 4), b, c) for a, b, c in pred["spans"]] == [(round(a, 4), b, c) for a, b, c in spans[:20]]
+        assert pred["null"] == pytest.approx(float(s_log[0] + e_log[0]))

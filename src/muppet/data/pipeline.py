@@ -10,7 +10,7 @@ Three phases, each over every task before the next starts:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,15 +122,19 @@ def plan_task(
     return TaskPlan(spec, head, train, train_idx, evals, eval_idx, described, skipped)
 
 
-def check_leakage(plans: Sequence[TaskPlan], mode: str = "error") -> dict[tuple[str, str], int]:
+def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
+                  protected: Mapping[str, np.ndarray] | None = None) -> dict[tuple[str, str], int]:
     """Training examples whose text is an evaluation example in this run, per (train, eval) task.
 
+    ``protected`` adds the text hashes evaluated elsewhere (a downstream task's dev and test).
     ``error`` refuses the run with the first offending examples named; ``drop`` removes those
     training examples; ``allow`` only reports them.
     """
     if mode not in LEAKAGE:
         raise ConfigError(f"leakage must be one of {LEAKAGE}, not {mode!r}")
     evaluated = {p.spec.name: p.eval_store.hashes("_text")[p.eval_idx] for p in plans}
+    for name, hashes in (protected or {}).items():
+        evaluated[name if name not in evaluated else f"{name} (downstream)"] = hashes
     # One membership test per task against every evaluated text; per-task tests only on a hit.
     every = np.concatenate(list(evaluated.values())) if evaluated else np.zeros(0, np.uint64)
     found: dict[tuple[str, str], int] = {}
@@ -184,6 +188,21 @@ def featurize_plan(
     )
 
 
+def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, np.ndarray]:
+    """Text hashes of every example a later fine-tune of these tasks evaluates on: the whole dev
+    split (or the held-out slice carved as fine-tuning carves it) and a test split, if any."""
+    kwargs = {**kwargs, "max_eval_examples": None, "max_train_examples": None, "train_selection": None}
+    out: dict[str, np.ndarray] = {}
+    for spec in specs:
+        splits = available_splits(spec, kwargs.get("data_dir"), kwargs.get("source", "auto"))
+        parts = []
+        for split in ("dev", "test") if "test" in splits else ("dev",):
+            plan = plan_task(spec, "", eval_split=split, **kwargs)
+            parts.append(plan.eval_store.hashes("_text")[plan.eval_idx])
+        out[spec.name] = np.concatenate(parts)
+    return out
+
+
 def plan_tasks(specs: Sequence[TaskSpec], heads: dict[str, str], progress: bool = True, **kwargs: Any) -> list[TaskPlan]:
     """Phase 1 for every task; the problems of all tasks are reported together."""
     plans = []
@@ -208,10 +227,11 @@ def prepare_tasks(
     progress: bool = True,
     leakage: str = "error",
     num_proc: int = 1,
+    protect: Sequence[TaskSpec] = (),
     **kwargs: Any,
 ) -> list[TaskData]:
     plans = plan_tasks(specs, heads, progress, **kwargs)
-    check_leakage(plans, leakage)
+    check_leakage(plans, leakage, downstream_texts(protect, **kwargs))
     key = tokenizer_fingerprint(tokenizer)
     cache_dir = kwargs.get("cache_dir")
     bar = tqdm(plans, desc="tokenizing", unit="task", disable=not progress)

@@ -61,6 +61,9 @@ class FinetuneConfig(BaseConfig):
     # how much training data
     train_fraction: float | None = 1.0  # share of the training split (nested, stratified subsets)
     train_examples: int | None = None  # or an absolute number (overrides train_fraction)
+    # The training data itself, before any fraction: at most this many examples of the split,
+    # one fixed (stratified) sample for every seed, so that 100% means the same data throughout.
+    max_train_examples: int | None = None
     seed: int = 42
     # optimisation
     epochs: float = 3.0
@@ -120,7 +123,7 @@ class FinetuneConfig(BaseConfig):
         for name in ("epochs", "lr", "batch_size", "grad_accum_steps", "max_length", "eval_batch_size", "num_proc",
                      "max_target_length", "max_answer_length", "num_beams", "max_new_tokens"):
             _positive(name, getattr(self, name))
-        for name in ("max_steps", "train_examples", "eval_every", "eval_max_examples"):
+        for name in ("max_steps", "train_examples", "max_train_examples", "eval_every", "eval_max_examples"):
             _positive(name, getattr(self, name))
         for name in ("weight_decay", "max_grad_norm", "dropout", "early_stopping_patience", "doc_stride"):
             _positive(name, getattr(self, name), allow_zero=True)
@@ -154,7 +157,11 @@ def reuse_head(model: MultiTaskModel, spec: TaskSpec, source: str) -> str | None
 
 def _selection(spec: TaskSpec, cfg: FinetuneConfig):  # type: ignore[no-untyped-def]
     def select(store: RecordStore, candidates: np.ndarray) -> np.ndarray:
-        return nested_subset(candidates, store.labels(), salt=task_key(spec.name), seed=cfg.seed,
+        labels = store.labels()
+        if cfg.max_train_examples is not None:  # seed-independent: the pool is the task's data
+            candidates = nested_subset(candidates, labels, salt=task_key(spec.name) ^ 0x504F4F4C, seed=0,
+                                       examples=cfg.max_train_examples)
+        return nested_subset(candidates, labels, salt=task_key(spec.name), seed=cfg.seed,
                              fraction=cfg.train_fraction, examples=cfg.train_examples)
 
     return select
@@ -250,6 +257,8 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     if best is None:  # the last updates were skipped: evaluate what there is
         best = (float("nan"), step, {k: v.detach().cpu().clone() for k, v in core.state_dict().items()})
     core.load_state_dict(best[2])
+    # The kept weights were scored when they were kept (evaluation is deterministic): no rerun.
+    final_dev = history[-1]["dev"] if history and history[-1]["step"] == best[1] else evaluate(dev)
     result: dict[str, Any] = {
         "model": cfg.model,
         "task": spec.name,
@@ -263,7 +272,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
         "steps": step,
         "best_step": best[1],
         "dev_split": dev.eval_split,
-        "dev": evaluate(dev),
+        "dev": final_dev,
         "test": evaluate(test) if test is not None else None,
         "reused_head": reused,
         "r3f": cfg.r3f.to_dict() if cfg.r3f is not None else None,

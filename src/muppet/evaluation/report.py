@@ -196,6 +196,12 @@ def read_results(path: str | os.PathLike[str]) -> tuple[list[Result], int]:
     return rows, empty
 
 
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, Mapping)) else list(value)
+
+
 def _names(value: Any) -> list[str]:
     """A config list of names; an entry may be a mapping with a ``name``/``model``/``path`` key."""
     if value is None:
@@ -230,6 +236,8 @@ def read_sweep_config(sweep_dir: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         return {
             "models": _names(raw.get("models")),
+            "paths": {str(m["name"]): str(m["model"]) for m in _list(raw.get("models"))
+                      if isinstance(m, Mapping) and m.get("name") and m.get("model")},
             "tasks": _names(raw.get("tasks")),
             "fractions": [fraction_key(f) for f in (raw.get("fractions") or [])],
             "seeds": [int(s) for s in (seeds or [])],
@@ -280,10 +288,13 @@ def _candidates(model: str, sweep_dir: Path) -> list[Path]:
     return [Path.cwd() / path, sweep_dir / path, sweep_dir.parent / path]
 
 
-def model_info(model: str, sweep_dir: str | os.PathLike[str]) -> ModelInfo:
-    """Where a model lives locally and, for a muppet export, its pre-finetuning tasks and steps."""
+def model_info(model: str, sweep_dir: str | os.PathLike[str], source: str | None = None) -> ModelInfo:
+    """Where a model lives locally and, for a muppet export, its pre-finetuning tasks and steps.
+
+    ``model`` is the name in the sweep; ``source`` the model it stands for, when another.
+    """
     info = ModelInfo(model=model)
-    for candidate in _candidates(model, Path(sweep_dir)):
+    for candidate in _candidates(source or model, Path(sweep_dir)):
         if candidate.is_dir():
             info.path = str(candidate.resolve())
             break
@@ -775,7 +786,7 @@ def build_report(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[s
     tasks = _ordered([*config.get("tasks", []), *(r.task for r in rows)])
     fractions = sorted(set(config.get("fractions", [])) | {r.fraction for r in rows})
     seeds = sorted(set(config.get("seeds", [])) | {r.seed for r in rows})
-    infos = [model_info(m, sweep_dir) for m in models]
+    infos = [model_info(m, sweep_dir, config.get("paths", {}).get(m)) for m in models]
     assign_labels(infos)
     base = _resolve_baseline(baseline or config.get("baseline"), infos)
     by_task: dict[str, list[str]] = defaultdict(list)

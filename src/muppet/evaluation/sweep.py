@@ -30,19 +30,39 @@ CELL_KEYS = ("model", "task", "train_fraction", "train_examples", "seed", "outpu
 
 
 @dataclass
+class SweepModel(BaseConfig):
+    """A model of the grid under a name of its own, with fine-tuning settings of its own: the
+    same checkpoint with and without its pre-finetuned head is two models of one sweep."""
+
+    name: str = ""
+    model: str = ""
+    finetune: dict[str, Any] = field(default_factory=dict)  # over the sweep's shared settings
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.model:
+            raise ConfigError(f"models: an entry given as a mapping needs a name and a model, got {self.to_dict()}")
+        taken = [k for k in CELL_KEYS if k in self.finetune]
+        if taken:
+            raise ConfigError(f"models: {self.name}: {taken} are set per cell by the sweep; remove them")
+
+
+@dataclass
 class SweepConfig(BaseConfig):
-    models: list[str] = field(default_factory=list)
+    models: list[str | SweepModel] = field(default_factory=list)  # names, or {name, model, finetune}
     tasks: list[str] = field(default_factory=list)
     fractions: list[float] = field(default_factory=lambda: [1.0])
     seeds: list[int] = field(default_factory=lambda: [42])
     baseline: str | None = None  # the model the report compares against (default: the first)
     output_dir: str = "runs/sweep"
+    # Where cells live, if not output_dir/cells: sweeps sharing it share identical cells (the
+    # folder names carry a hash of the model and its settings, so only identical cells meet).
+    cells_dir: str | None = None
     finetune: dict[str, Any] = field(default_factory=dict)  # settings shared by every cell (finetune keys)
     progress: bool = True
 
     def __post_init__(self) -> None:
         for name in ("models", "tasks", "fractions", "seeds"):
-            values = getattr(self, name)
+            values = self.model_names() if name == "models" else getattr(self, name)
             if not values:
                 raise ConfigError(f"{name}: give at least one")
             if len(set(values)) != len(values):
@@ -50,26 +70,42 @@ class SweepConfig(BaseConfig):
         for f in self.fractions:
             if not 0 < f <= 1:
                 raise ConfigError(f"fractions: {f} is not in (0, 1]")
-        if self.baseline is not None and self.baseline not in self.models:
-            raise ConfigError(f"baseline {self.baseline!r} is not one of the models {self.models}")
+        if self.baseline is not None and self.baseline not in self.model_names():
+            raise ConfigError(f"baseline {self.baseline!r} is not one of the models {self.model_names()}")
         taken = [k for k in CELL_KEYS if k in self.finetune]
         if taken:
             raise ConfigError(f"finetune: {taken} are set per cell by the sweep; remove them")
-        self.cell_config(self.models[0], self.tasks[0], self.fractions[0], self.seeds[0])  # fail now, not at cell 17
+        for model in self.model_names():  # fail now, not at cell 17
+            self.cell_config(model, self.tasks[0], self.fractions[0], self.seeds[0])
+
+    def variants(self) -> list[SweepModel]:
+        return [m if isinstance(m, SweepModel) else SweepModel(name=m, model=m) for m in self.models]
+
+    def model_names(self) -> list[str]:
+        return [m.name for m in self.variants()]
 
     def cell_config(self, model: str, task: str, fraction: float, seed: int) -> FinetuneConfig:
+        """The fine-tuning run of one cell; ``model`` is a model's name in the grid."""
+        variant = next(v for v in self.variants() if v.name == model)
         return FinetuneConfig.from_dict({
             "progress": False,
             **self.finetune,
-            "model": model, "task": task, "train_fraction": fraction, "seed": seed,
+            **variant.finetune,
+            "model": variant.model, "task": task, "train_fraction": fraction, "seed": seed,
             "output_dir": str(self.cell_dir(model, task, fraction, seed)),
         })
 
     def cell_dir(self, model: str, task: str, fraction: float, seed: int) -> Path:
-        return Path(self.output_dir) / "cells" / slug(model) / slug(task) / f"f{fraction:g}" / f"s{seed}"
+        if self.cells_dir is None:
+            folder = Path(self.output_dir) / "cells" / slug(model)
+        else:
+            variant = next(v for v in self.variants() if v.name == model)
+            settings = json.dumps([variant.model, {**self.finetune, **variant.finetune}], sort_keys=True, default=str)
+            folder = Path(self.cells_dir) / f"{slug(model)}-{hashlib.sha1(settings.encode()).hexdigest()[:8]}"
+        return folder / slug(task) / f"f{fraction:g}" / f"s{seed}"
 
     def cells(self) -> Iterator[tuple[str, str, float, int]]:
-        for model in self.models:
+        for model in self.model_names():
             for task in self.tasks:
                 for fraction in self.fractions:
                     for seed in self.seeds:
@@ -83,12 +119,13 @@ def slug(name: str) -> str:
     return f"{clean}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
-def result_rows(result: dict[str, Any], fraction: float) -> list[dict[str, Any]]:
+def result_rows(result: dict[str, Any], fraction: float, model: str | None = None) -> list[dict[str, Any]]:
+    """The CSV rows of one cell; ``model`` is the model's name in the grid (default: as run)."""
     rows = []
     for split in ("dev", "test"):
         for metric, value in (result.get(split) or {}).items():
             rows.append({
-                "model": result["model"], "task": result["task"], "fraction": fraction, "n_train": result["n_train"],
+                "model": model or result["model"], "task": result["task"], "fraction": fraction, "n_train": result["n_train"],
                 "seed": result["seed"], "split": split, "metric": metric, "value": value, "seconds": result["seconds"],
             })
     return rows
@@ -99,7 +136,7 @@ def write_results_csv(cfg: SweepConfig) -> Path:
     for model, task, fraction, seed in cfg.cells():
         path = cfg.cell_dir(model, task, fraction, seed) / RESULTS_FILE
         if path.is_file():
-            rows += result_rows(json.loads(path.read_text(encoding="utf-8")), fraction)
+            rows += result_rows(json.loads(path.read_text(encoding="utf-8")), fraction, model)
     out = Path(cfg.output_dir) / "results.csv"
     tmp = out.with_suffix(".csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
@@ -121,6 +158,11 @@ def sweep(cfg: SweepConfig) -> dict[str, Any]:
                 f"{out} holds a sweep with other shared settings ({previous.get('finetune')}); finished cells "
                 "would not be comparable. Use another output_dir."
             )
+        before = {v.name: v for v in SweepConfig.from_dict({**previous, "progress": False}).variants()}
+        changed = [v.name for v in cfg.variants() if v.name in before and before[v.name] != v]
+        if changed:
+            raise ConfigError(f"{out} holds a sweep in which the models {changed} stood for another model or other "
+                              "settings; finished cells would not be comparable. Use another output_dir.")
     cfg.save(saved)
     cells = list(cfg.cells())
     done = ran = 0

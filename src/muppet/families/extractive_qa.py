@@ -215,27 +215,41 @@ class ExtractiveQA(Family):
         return (sym_kl(a[..., 0], b[..., 0]) + sym_kl(a[..., 1], b[..., 1])) / 2
 
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
-        """Per window: the best spans as (score, char start, char end), and the no-answer score."""
-        out = []
+        """Per window: the best spans as (score, char start, char end), and the no-answer score.
+
+        Vectorised over the batch: the top-k starts and ends of every window make a k x k grid
+        of candidate spans; spans that end before they start, run longer than
+        ``max_answer_length``, or touch a non-context token are masked out.
+        """
         logits = logits.float().cpu()
-        k = min(TOP_K, logits.shape[1])
-        for f, lg in zip(features, logits):
-            s_log, e_log = lg[:, 0], lg[:, 1]
-            offsets = f["offsets"]
-            null = float(s_log[0] + e_log[0])
+        n, length = logits.shape[0], logits.shape[1]
+        if n == 0:
+            return []
+        k = min(TOP_K, length)
+        offsets = torch.full((n, length, 2), -1, dtype=torch.long)
+        for i, f in enumerate(features):
+            off = torch.as_tensor(np.asarray(f["offsets"], dtype=np.int64))[:length]
+            offsets[i, : len(off)] = off
+        starts = logits[..., 0].topk(k, dim=-1)  # values, indices: (n, k)
+        ends = logits[..., 1].topk(k, dim=-1)
+        s_idx, e_idx = starts.indices[:, :, None], ends.indices[:, None, :]  # (n, k, 1), (n, 1, k)
+        scores = starts.values[:, :, None] + ends.values[:, None, :]
+        rows = torch.arange(n)[:, None, None]
+        in_context = (offsets[rows, s_idx, 0] >= 0) & (offsets[rows, e_idx, 0] >= 0)
+        valid = (s_idx > 0) & (e_idx >= s_idx) & (e_idx - s_idx + 1 <= settings.max_answer_length) & in_context
+        valid &= torch.isfinite(scores)
+        scores = scores.masked_fill(~valid, float("-inf")).view(n, -1)
+        best = scores.topk(min(TOP_K, k * k), dim=-1)
+        null = (logits[:, 0, 0] + logits[:, 0, 1]).tolist()
+        out = []
+        for i in range(n):
             spans = []
-            for s in s_log.topk(k).indices.tolist():
-                for e in e_log.topk(k).indices.tolist():
-                    if s == 0 or e == 0 or e < s or e - s + 1 > settings.max_answer_length:
-                        continue
-                    if s >= len(offsets) or e >= len(offsets) or offsets[s][0] < 0 or offsets[e][0] < 0:
-                        continue
-                    score = float(s_log[s] + e_log[e])
-                    if score == float("-inf"):
-                        continue
-                    spans.append((score, int(offsets[s][0]), int(offsets[e][1])))
-            spans.sort(reverse=True)
-            out.append({"spans": spans[:TOP_K], "null": null})
+            for score, flat in zip(best.values[i].tolist(), best.indices[i].tolist()):
+                if score == float("-inf"):
+                    break
+                s, e = int(starts.indices[i, flat // k]), int(ends.indices[i, flat % k])
+                spans.append((score, int(offsets[i, s, 0]), int(offsets[i, e, 1])))
+            out.append({"spans": spans, "null": null[i]})
         return out
 
     def decode(

@@ -75,3 +75,18 @@ def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tup
             specs.append(TASKS[member])
             weights[member] = float(mix_weights.get(member, 1.0))
     return specs, weights
+
+
+def select(
+    names: Sequence[str], exclude: Sequence[str], downstream: Sequence[str], data_dir: str | os.PathLike[str] | None,
+) -> tuple[list[TaskSpec], dict[str, float], list[TaskSpec]]:
+    """The training tasks of a run (``names`` minus ``exclude`` minus ``downstream``), their
+    weights, and the downstream tasks whose evaluation texts the run must not train on."""
+    specs, weights = expand(names, data_dir)
+    removed = {s.name for s in expand(exclude, data_dir)[0]} if exclude else set()
+    held = expand(downstream, data_dir)[0] if downstream else []
+    removed |= {s.name for s in held}
+    kept = [s for s in specs if s.name not in removed]
+    if not kept:
+        raise ConfigError(f"tasks: nothing is left of {list(names)} after exclude/downstream remove {sorted(removed)}")
+    return kept, {s.name: weights[s.name] for s in kept}, held

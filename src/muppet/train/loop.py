@@ -25,7 +25,7 @@ from muppet.errors import ConfigError, MuppetError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
-from muppet.tasks.mixtures import expand
+from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoint
 from muppet.train.export import export_model
@@ -169,7 +169,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
-    specs, weights = expand(cfg.tasks, cfg.data_dir)
+    specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     resume_from = latest_checkpoint(out) if cfg.resume else None
@@ -187,6 +187,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     with accelerator.main_process_first():  # one process builds the caches, the others read them
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
+            protect=downstream,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,

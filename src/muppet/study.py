@@ -1,0 +1,217 @@
+"""A study: named pre-finetuning runs and the fine-tuning sweeps that compare them, run in
+order, resumably, into one folder with a report per sweep and a summary.
+
+Every run is a :class:`PrefinetuneConfig` (the study's shared ``prefinetune`` settings, then the
+run's own); every sweep is a :class:`SweepConfig` whose models may name runs (their exports).
+Everything is validated before the first update. Rerunning skips finished runs and cells:
+
+    output_dir/study.yaml                 the resolved study
+    output_dir/runs/<run>/                a pre-finetuning run (config.yaml, metrics.jsonl, export/)
+    output_dir/sweeps/<sweep>/            a sweep (sweep.yaml, cells/, results.csv, report.md, plots)
+    output_dir/summary.md, timings.json   what ran, how long it took, where the reports are
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from muppet.config import BaseConfig, PrefinetuneConfig, merge
+from muppet.errors import ConfigError
+from muppet.evaluation.sweep import SweepConfig, SweepModel
+
+# Set by the study for each run, not by the user.
+RUN_KEYS = ("output_dir", "resume", "overwrite", "export")
+
+
+@dataclass
+class StudyConfig(BaseConfig):
+    output_dir: str = "runs/study"
+    prefinetune: dict[str, Any] = field(default_factory=dict)  # shared by every run (prefinetune keys)
+    runs: dict[str, Any] = field(default_factory=dict)  # run name -> its own prefinetune keys
+    finetune: dict[str, Any] = field(default_factory=dict)  # shared by every sweep (finetune keys)
+    # sweep name -> sweep keys; a model naming a run stands for its export; tasks default to
+    # the runs' ``downstream`` tasks
+    sweeps: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.runs and not self.sweeps:
+            raise ConfigError("a study needs runs or sweeps")
+        for name, overrides in self.runs.items():
+            if overrides is not None and not isinstance(overrides, dict):
+                raise ConfigError(f"runs.{name}: expected a mapping of prefinetune keys, got {overrides!r}")
+            taken = [k for k in RUN_KEYS if k in (overrides or {}) or k in self.prefinetune]
+            if taken:
+                raise ConfigError(f"runs.{name}: {taken} are set by the study; remove them")
+        self._runs = {name: self.run_config(name) for name in self.runs}  # validates every run now
+        self._sweeps = {name: self.sweep_config(name) for name in self.sweeps}
+        used = {m.model for s in self._sweeps.values() for m in s.variants()}
+        unused = [name for name in self.runs if str(self.export_dir(name)) not in used]
+        if unused and self.sweeps:
+            raise ConfigError(f"runs {unused} are not used by any sweep")
+
+    def run_dir(self, name: str) -> Path:
+        return Path(self.output_dir) / "runs" / name
+
+    def export_dir(self, name: str) -> Path:
+        return self.run_dir(name) / "export"
+
+    def run_config(self, name: str) -> PrefinetuneConfig:
+        try:
+            return PrefinetuneConfig.from_dict({
+                **merge(self.prefinetune, self.runs[name] or {}),
+                "output_dir": str(self.run_dir(name)), "resume": True, "export": True,
+                "progress": self.progress,
+            })
+        except ConfigError as exc:
+            raise ConfigError(f"runs.{name}: {exc}") from None
+
+    def downstream(self) -> list[str]:
+        tasks = {tuple(c.downstream) for c in self._runs.values()} if hasattr(self, "_runs") else set()
+        return list(next(iter(tasks))) if len(tasks) == 1 else []
+
+    def sweep_config(self, name: str) -> SweepConfig:
+        raw = self.sweeps[name]
+        if not isinstance(raw, dict):
+            raise ConfigError(f"sweeps.{name}: expected a mapping of sweep keys, got {raw!r}")
+        taken = [k for k in ("output_dir", "cells_dir", "progress") if k in raw]
+        if taken:
+            raise ConfigError(f"sweeps.{name}: {taken} are set by the study; remove them")
+        models = []
+        for entry in raw.get("models") or []:
+            variant = entry if isinstance(entry, dict) else {"name": entry, "model": entry}
+            variant = dict(variant)
+            if variant.get("model") in self.runs:
+                variant["model"] = str(self.export_dir(variant["model"]))
+            models.append(variant)
+        data = {
+            "tasks": self.downstream(),
+            **raw,
+            "models": models,
+            "finetune": merge(self.finetune, raw.get("finetune") or {}),
+            "output_dir": str(Path(self.output_dir) / "sweeps" / name),
+            "cells_dir": str(Path(self.output_dir) / "cells"),  # a cell two sweeps share runs once
+            "progress": False,
+        }
+        try:
+            return SweepConfig.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"sweeps.{name}: {exc}") from None
+
+    def runs_of(self, sweep: SweepConfig) -> list[str]:
+        paths = {m.model for m in sweep.variants()}
+        return [name for name in self.runs if str(self.export_dir(name)) in paths]
+
+
+def run_finished(cfg: PrefinetuneConfig) -> bool:
+    """The run's export is written for its last update (an export is written last, atomically)."""
+    manifest = Path(cfg.output_dir) / "export" / "muppet.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return int(json.loads(manifest.read_text(encoding="utf-8")).get("steps", -1)) == cfg.max_steps
+    except (ValueError, json.JSONDecodeError):
+        return False
+
+
+def _model_line(variant: SweepModel) -> str:
+    extra = ", ".join(f"{k}={v}" for k, v in variant.finetune.items())
+    return f"`{variant.name}`" + (f" ({extra})" if extra else "")
+
+
+def run_study(cfg: StudyConfig) -> dict[str, Any]:
+    from muppet.evaluation.report import write_report
+    from muppet.evaluation.sweep import sweep
+    from muppet.train.loop import prefinetune
+
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "study.yaml"
+    if saved.is_file():
+        previous = StudyConfig.from_dict({**_read_yaml(saved), "progress": cfg.progress})
+        changed = [n for n in cfg.runs if n in previous.runs and previous.run_config(n) != cfg.run_config(n)]
+        if changed:
+            raise ConfigError(f"{out} holds a study whose runs {changed} had other settings; their checkpoints "
+                              "would not match. Use another output_dir.")
+    cfg.save(saved)
+    timings_path = out / "timings.json"
+    timings: dict[str, Any] = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
+
+    def record(key: str, seconds: float) -> None:
+        timings[key] = timings.get(key, 0.0) + seconds
+        tmp = timings_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(timings, indent=1), encoding="utf-8")
+        tmp.replace(timings_path)
+
+    reports: dict[str, str] = {}
+    bar = tqdm(total=len(cfg.runs) + len(cfg.sweeps), desc="study", unit="stage", disable=not cfg.progress)
+    done_runs: set[str] = set()
+    for name in cfg.sweeps:
+        sweep_cfg = cfg._sweeps[name]
+        for run in cfg.runs_of(sweep_cfg):
+            if run in done_runs:
+                continue
+            run_cfg = cfg._runs[run]
+            if not run_finished(run_cfg):
+                bar.set_postfix_str(f"run {run}")
+                started = time.perf_counter()
+                summary = prefinetune(run_cfg)
+                record(f"runs/{run}", time.perf_counter() - started)
+                if summary.get("stopped"):
+                    return {"stopped": True, "run": run, "timings": timings}
+            done_runs.add(run)
+            bar.update(1)
+        bar.set_postfix_str(f"sweep {name}")
+        started = time.perf_counter()
+        sweep(sweep_cfg)
+        record(f"sweeps/{name}", time.perf_counter() - started)
+        report = write_report(sweep_cfg.output_dir, run_dirs=[str(cfg.run_dir(r)) for r in cfg.runs_of(sweep_cfg)])
+        reports[name] = str(report.out_dir / "report.md")
+        bar.update(1)
+    bar.close()
+    (out / "summary.md").write_text(render_summary(cfg, timings), encoding="utf-8")
+    return {"stopped": False, "reports": reports, "timings": timings, "summary": str(out / "summary.md")}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    from muppet.config import read_yaml_mapping
+
+    return read_yaml_mapping(path, "study file")
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
+    lines = [f"# Study `{cfg.output_dir}`", "", "The resolved configuration is `study.yaml`; each run keeps its "
+             "`config.yaml`, each fine-tuning cell its `results.json` with its config.", "",
+             "## Pre-finetuning runs", "", "| run | tasks | updates | batching | loss scaling | R3F | wall time |",
+             "|---|---|---|---|---|---|---|"]
+    from muppet.tasks.mixtures import select
+
+    for name, run in cfg._runs.items():
+        specs, _, _ = select(run.tasks, run.exclude, run.downstream, run.data_dir)
+        lines.append(f"| `{name}` | {len(specs)} | {run.max_steps} | {run.batching} | {run.loss_scaling} | "
+                     f"{'on' if run.r3f is not None else 'off'} | {_minutes(timings.get(f'runs/{name}'))} |")
+    lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells | wall time | report |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, sw in cfg._sweeps.items():
+        cells = len(list(sw.cells()))
+        lines.append(
+            f"| `{name}` | {', '.join(_model_line(v) for v in sw.variants())} | {', '.join(sw.tasks)} | "
+            f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {cells} | "
+            f"{_minutes(timings.get(f'sweeps/{name}'))} | [report](sweeps/{name}/report.md) |"
+        )
+    total = sum(timings.values())
+    lines += ["", f"Total wall time of the stages run so far: {_minutes(total)} (runs and cells already finished "
+              "when a rerun started count in the invocation that ran them).", ""]
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Studies: runs and sweeps validated up front, run in order, resumed, summarised; the shipped
+reproduction configs against the code and the local catalogue."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from muppet.cli import main
+from muppet.errors import ConfigError
+from muppet.study import StudyConfig, run_study
+from muppet.tasks.mixtures import select
+from muppet.tasks.spec import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = [ROOT / "configs" / "reproduce.yaml", ROOT / "configs" / "reproduce-quick.yaml"]
+
+
+def tiny_study(tiny_root: Path, out: Path, **kw: object) -> dict:
+    data = str(tiny_root / "data")
+    study = {
+        "output_dir": str(out),
+        "prefinetune": dict(model=str(tiny_root / "tiny-bert"), tasks=["tiny_cls", "tiny_mc", "tiny_qa"],
+                            downstream=["tiny_cls"], data_dir=data, max_steps=2, batch_size=4, max_length=48,
+                            doc_stride=16, eval_max_examples=4),
+        "runs": {"all": {}, "mc-only": {"tasks": ["tiny_mc"]}},
+        "finetune": dict(data_dir=data, epochs=1, batch_size=4, lr=1e-3, max_length=48, doc_stride=16,
+                         max_train_examples=20),
+        "sweeps": {
+            "transfer": {"models": [{"name": "vanilla", "model": str(tiny_root / "tiny-bert")}, "all"],
+                         "fractions": [0.5, 1.0], "seeds": [1]},
+            "scaling": {"models": [{"name": "vanilla", "model": str(tiny_root / "tiny-bert")}, "mc-only", "all",
+                                   {"name": "all+heads", "model": "all", "finetune": {"reuse_head": True}}],
+                        "tasks": ["tiny_cls", "tiny_mc"], "fractions": [0.5], "seeds": [1], "baseline": "vanilla"},
+        },
+        "progress": False,
+    }
+    study.update(kw)
+    return study
+
+
+def test_a_study_runs_shares_cells_resumes_and_summarises(tiny_root: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "study"
+    cfg = StudyConfig.from_dict(tiny_study(tiny_root, out))
+    assert cfg.sweep_config("transfer").tasks == ["tiny_cls"]  # the runs' downstream tasks by default
+    result = run_study(cfg)
+    assert set(result["reports"]) == {"transfer", "scaling"}
+    for name in ("all", "mc-only"):
+        saved = yaml.safe_load((out / "runs" / name / "config.yaml").read_text())
+        assert saved["downstream"] == ["tiny_cls"] and (out / "runs" / name / "export" / "muppet.json").is_file()
+    assert yaml.safe_load((out / "runs" / "mc-only" / "config.yaml").read_text())["tasks"] == ["tiny_mc"]
+    # the downstream task is not trained on
+    assert "cls/tiny_cls" not in json.loads((out / "runs" / "all" / "export" / "muppet.json").read_text())["heads"]
+    # vanilla and all at 50% on tiny_cls are in both sweeps: fine-tuned once
+    cells = {p.parent for p in (out / "cells").rglob("results.json")}
+    assert len(cells) == 2 * 2 + (4 * 2 - 2)
+    rows = list(csv.DictReader((out / "sweeps" / "scaling" / "results.csv").open()))
+    assert {r["model"] for r in rows} == {"vanilla", "mc-only", "all", "all+heads"}
+    heads = [json.loads(p.read_text()) for p in (out / "cells").rglob("results.json")
+             if p.parts[-5].startswith("all_heads")]
+    assert {r["task"]: r["reused_head"] for r in heads} == {"tiny_cls": None, "tiny_mc": "mc"}
+    report = json.loads((out / "sweeps" / "scaling" / "report.json").read_text())
+    counts = {m["label"]: len(m["tasks"]) for m in report["models"]}
+    assert counts == {"vanilla": 0, "mc-only": 1, "all": 2, "all+heads": 2}  # names map to the exports
+    summary = (out / "summary.md").read_text()
+    assert "| `all` | 2 | 2 |" in summary and "| `mc-only` | 1 | 2 |" in summary and "[report](sweeps/scaling/report.md)" in summary
+    timings = json.loads((out / "timings.json").read_text())
+    assert set(timings) == {"runs/all", "runs/mc-only", "sweeps/transfer", "sweeps/scaling"}
+
+    # a rerun trains and fine-tunes nothing
+    import muppet.evaluation.sweep as sweep_mod
+    import muppet.train.loop as loop_mod
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a finished stage ran again")
+
+    monkeypatch.setattr(loop_mod, "prefinetune", forbidden)
+    monkeypatch.setattr(sweep_mod, "finetune", forbidden)
+    assert run_study(StudyConfig.from_dict(tiny_study(tiny_root, out)))["reports"] == result["reports"]
+    # a changed run in the same folder is refused, not mixed with the old checkpoint
+    changed = tiny_study(tiny_root, out)
+    changed["runs"]["all"] = {"lr": 1.0e-3}
+    with pytest.raises(ConfigError, match=r"runs \['all'\] had other settings"):
+        run_study(StudyConfig.from_dict(changed))
+
+
+def test_the_cli_runs_a_study_from_yaml(tiny_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = tiny_study(tiny_root, tmp_path / "s")
+    study["runs"] = {"all": {}}
+    study["sweeps"] = {"transfer": {"models": ["all"], "fractions": [1.0], "seeds": [1]}}
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(study))
+    assert main(["study", str(path), "finetune.epochs=1"]) == 0
+    assert "transfer:" in capsys.readouterr().out and (tmp_path / "s" / "sweeps" / "transfer" / "report.md").is_file()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda s: s["runs"].update(extra={"max_stepz": 3}), r"runs\.extra: unknown config key 'max_stepz'; did you mean 'max_steps'"),
+    (lambda s: s["runs"].update(extra={"lr": 1e-3}), r"runs \['extra'\] are not used by any sweep"),
+    (lambda s: s["runs"]["all"].update(output_dir="x"), r"runs\.all: \['output_dir'\] are set by the study"),
+    (lambda s: s["sweeps"]["transfer"].update(output_dir="x"), r"sweeps\.transfer: \['output_dir'\] are set by the study"),
+    (lambda s: s["sweeps"]["transfer"]["models"].append("nope"), None),  # a hub id: allowed, vanilla
+    (lambda s: s["sweeps"]["transfer"].update(baseline="missing"), r"sweeps\.transfer: baseline 'missing'"),
+    (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "x", "model": "all", "finetune": {"seed": 2}}),
+     r"set per cell by the sweep"),
+    (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "all", "model": "all"}), r"models: .* has repeats"),
+    (lambda s: s["finetune"].update(epochz=1), r"unknown config key 'epochz'; did you mean 'epochs'"),
+    (lambda s: s.update(runs={}, sweeps={}), r"needs runs or sweeps"),
+])
+def test_study_config_errors_are_raised_before_anything_runs(tiny_root: Path, tmp_path: Path, change, message) -> None:
+    study = tiny_study(tiny_root, tmp_path / "s")
+    change(study)
+    if message is None:
+        StudyConfig.from_dict(study)
+    else:
+        with pytest.raises(ConfigError, match=message):
+            StudyConfig.from_dict(study)
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_reproduction_configs_are_valid(path: Path, real_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUPPET_DATA_DIR", str(real_data_dir))
+    cfg = StudyConfig.load(path)
+    members: dict[str, list[str]] = {}
+    for name in cfg.runs:
+        run = cfg.run_config(name)
+        specs, _, held = select(run.tasks, run.exclude, run.downstream, run.data_dir)
+        members[name] = [s.name for s in specs]
+        for sweep in cfg._sweeps.values():  # fine-tuning only on tasks the runs kept out
+            assert set(sweep.tasks) <= {s.name for s in held}
+        assert not {s.name for s in held} & set(members[name])
+        assert all(s.family != "summarization" for s in specs)
+    downstream = [TASKS[t] for t in cfg.run_config("all").downstream]
+    assert len(downstream) >= 4 and len({s.family for s in downstream}) >= 2  # the issue's minimum
+    # the task-count runs are nested subsets of the full mixture, and each keeps all three families
+    counted = sorted((len(v), k) for k, v in members.items() if k.startswith("tasks-")) + [(len(members["all"]), "all")]
+    for (_, small), (_, big) in zip(counted, counted[1:]):
+        assert set(members[small]) < set(members[big])
+    for _, name in counted:
+        families = [TASKS[t].family for t in members[name]]
+        full = [TASKS[t].family for t in members["all"]]
+        for family in set(full):
+            share, full_share = families.count(family) / len(families), full.count(family) / len(full)
+            assert families.count(family) >= 1 and abs(share - full_share) < 0.25, (name, family)
+    # ablation runs differ from `all` in exactly what they ablate
+    base = cfg.run_config("all").to_dict()
+    for name in cfg.runs:
+        if name == "all" or name.startswith("tasks-"):
+            continue
+        diff = {k for k, v in cfg.run_config(name).to_dict().items() if base[k] != v} - {"output_dir"}
+        assert len(diff) == 1, (name, diff)
+    for sweep in cfg._sweeps.values():
+        assert np.all(np.diff(sweep.fractions) > 0) and len(sweep.seeds) >= 1
