@@ -65,7 +65,13 @@ def test_data_dir_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
-    if path.name.startswith("sweep"):
+    if path.name.startswith("reproduce"):
+        from muppet.study import StudyConfig
+
+        study = StudyConfig.load(path, [f"prefinetune.data_dir={real_data_dir}", f"finetune.data_dir={real_data_dir}"])
+        run = study.run_config("all")
+        tasks, data_dir = [*run.tasks, *run.downstream], str(real_data_dir)  # tests/test_study.py checks the rest
+    elif path.name.startswith("sweep"):
         from muppet.evaluation.sweep import SweepConfig
 
         sweep = SweepConfig.load(path, [f"finetune.data_dir={real_data_dir}"])

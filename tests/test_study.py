@@ -70,6 +70,9 @@ def test_a_study_runs_shares_cells_resumes_and_summarises(tiny_root: Path, tmp_p
     assert counts == {"vanilla": 0, "mc-only": 1, "all": 2, "all+heads": 2}  # names map to the exports
     summary = (out / "summary.md").read_text()
     assert "| `all` | 2 | 2 |" in summary and "| `mc-only` | 1 | 2 |" in summary and "[report](sweeps/scaling/report.md)" in summary
+    assert "## Sweep `scaling`" in summary and "| tiny_mc (accuracy) | all+heads | 50% | 10 |" in summary
+    transfer_rows = [line for line in summary.splitlines() if line.startswith("| tiny_cls (accuracy) |")]
+    assert len(transfer_rows) == 2 * 2 + 4  # transfer: 2 models x 2 fractions; scaling: 4 models
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings) == {"runs/all", "runs/mc-only", "sweeps/transfer", "sweeps/scaling"}
 

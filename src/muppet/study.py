@@ -97,7 +97,7 @@ class StudyConfig(BaseConfig):
             "finetune": merge(self.finetune, raw.get("finetune") or {}),
             "output_dir": str(Path(self.output_dir) / "sweeps" / name),
             "cells_dir": str(Path(self.output_dir) / "cells"),  # a cell two sweeps share runs once
-            "progress": False,
+            "progress": self.progress,
         }
         try:
             return SweepConfig.from_dict(data)
@@ -211,7 +211,39 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
             f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {cells} | "
             f"{_minutes(timings.get(f'sweeps/{name}'))} | [report](sweeps/{name}/report.md) |"
         )
+    for name, sw in cfg._sweeps.items():
+        lines += sweep_table(name, Path(sw.output_dir))
     total = sum(timings.values())
     lines += ["", f"Total wall time of the stages run so far: {_minutes(total)} (runs and cells already finished "
               "when a rerun started count in the invocation that ran them).", ""]
     return "\n".join(lines)
+
+
+def sweep_table(name: str, sweep_dir: Path) -> list[str]:
+    """Every (task, model, fraction) of a sweep: each seed's score, mean ± std, the paired gain
+    over the baseline (and on how many seeds the model won), in points."""
+    from muppet.evaluation.report import fmt_points
+
+    path = sweep_dir / "report.json"
+    if not path.is_file():
+        return ["", f"## Sweep `{name}`", "", "No report yet (the sweep has not run)."]
+    report = json.loads(path.read_text(encoding="utf-8"))
+    tasks = {t["task"]: t for t in report["tasks"]}
+    labels = {m["model"]: m["label"] for m in report["models"]}
+    gains = {(g["model"], g["task"], g["split"], g["fraction"]): g for g in report["gains"]}
+    lines = ["", f"## Sweep `{name}`", "", f"Dev scores in points; the gain is over `{labels.get(report['baseline'], report['baseline'])}`, "
+             "paired by seed (mean of the per-seed differences; wins = seeds on which the model scored higher).", "",
+             "| task (metric) | model | data | n train | per seed | mean ± std | gain (wins) |", "|---|---|---|---|---|---|---|"]
+    for cell in sorted(report["cells"], key=lambda c: (list(tasks).index(c["task"]) if c["task"] in tasks else 99,
+                                                        c["fraction"], [m["model"] for m in report["models"]].index(c["model"]))):
+        if cell["split"] != "dev":
+            continue
+        scale = tasks.get(cell["task"], {}).get("display_scale", 100.0)
+        seeds = " / ".join(fmt_points(v, scale) for v in cell["values"].values())
+        spread = f"{fmt_points(cell['mean'], scale)} ± {fmt_points(cell['std'], scale)}" if cell["std"] is not None \
+            else fmt_points(cell["mean"], scale)
+        gain = gains.get((cell["model"], cell["task"], "dev", cell["fraction"]))
+        won = f"{fmt_points(gain['mean'], scale, signed=True)} ({gain['wins']}/{gain['n']})" if gain else "–"
+        lines.append(f"| {cell['task']} ({cell['metric']}) | {labels.get(cell['model'], cell['model'])} | "
+                     f"{cell['fraction']:.0%} | {cell['n_train'] if cell['n_train'] is not None else '–'} | {seeds} | {spread} | {won} |")
+    return lines
