@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from muppet.config import BaseConfig, PrefinetuneConfig, merge
 from muppet.errors import ConfigError
+from muppet.evaluation.finetune import RESULTS_FILE
 from muppet.evaluation.sweep import SweepConfig, SweepModel
 
 # Set by the study for each run, not by the user.
@@ -148,6 +149,8 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
         tmp = timings_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(timings, indent=1), encoding="utf-8")
         tmp.replace(timings_path)
+        # after every stage, so that an interrupted study still says where it stands
+        (out / "summary.md").write_text(render_summary(cfg, timings), encoding="utf-8")
 
     reports: dict[str, str] = {}
     bar = tqdm(total=len(cfg.runs) + len(cfg.sweeps), desc="study", unit="stage", disable=not cfg.progress)
@@ -202,20 +205,22 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
         specs, _, _ = select(run.tasks, run.exclude, run.downstream, run.data_dir)
         lines.append(f"| `{name}` | {len(specs)} | {run.max_steps} | {run.batching} | {run.loss_scaling} | "
                      f"{'on' if run.r3f is not None else 'off'} | {_minutes(timings.get(f'runs/{name}'))} |")
-    lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells | wall time | report |",
+    lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells done | time in its cells | report |",
               "|---|---|---|---|---|---|---|---|"]
     for name, sw in cfg._sweeps.items():
-        cells = len(list(sw.cells()))
+        cells = list(sw.cells())
+        done = [json.loads(p.read_text(encoding="utf-8")) for p in
+                (sw.cell_dir(*c) / RESULTS_FILE for c in cells) if p.is_file()]
+        # Measured per cell, so it survives interruptions; a cell shared with an earlier sweep counts in both.
+        seconds = sum(float(r.get("seconds") or 0.0) for r in done) if done else None
         lines.append(
             f"| `{name}` | {', '.join(_model_line(v) for v in sw.variants())} | {', '.join(sw.tasks)} | "
-            f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {cells} | "
-            f"{_minutes(timings.get(f'sweeps/{name}'))} | [report](sweeps/{name}/report.md) |"
+            f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {len(done)} of {len(cells)} | "
+            f"{_minutes(seconds)} | [report](sweeps/{name}/report.md) |"
         )
     for name, sw in cfg._sweeps.items():
         lines += sweep_table(name, Path(sw.output_dir))
-    total = sum(timings.values())
-    lines += ["", f"Total wall time of the stages run so far: {_minutes(total)} (runs and cells already finished "
-              "when a rerun started count in the invocation that ran them).", ""]
+    lines += ["", f"Wall time of the `muppet study` stages so far (timings.json): {_minutes(sum(timings.values()))}.", ""]
     return "\n".join(lines)
 
 

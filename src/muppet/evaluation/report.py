@@ -580,7 +580,9 @@ def _y_axis(ax: Any, label: str, metric: str) -> None:
 
 
 def _legend_label(info: ModelInfo) -> str:
-    return f"{info.label} ({info.task_count} tasks)" if info.tasks else f"{info.label} (vanilla)"
+    if info.tasks:
+        return f"{info.label} ({info.task_count} tasks)"
+    return info.label if "vanilla" in info.label.lower() else f"{info.label} (vanilla)"
 
 
 def _legend(ax: Any, count: int) -> None:

@@ -105,10 +105,11 @@ class SweepConfig(BaseConfig):
         return folder / slug(task) / f"f{fraction:g}" / f"s{seed}"
 
     def cells(self) -> Iterator[tuple[str, str, float, int]]:
-        for model in self.model_names():
-            for task in self.tasks:
-                for fraction in self.fractions:
-                    for seed in self.seeds:
+        # Models innermost: an interrupted sweep has paired comparisons for what it finished.
+        for task in self.tasks:
+            for fraction in self.fractions:
+                for seed in self.seeds:
+                    for model in self.model_names():
                         yield model, task, fraction, seed
 
 
