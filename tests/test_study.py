@@ -115,6 +115,7 @@ def test_the_cli_runs_a_study_from_yaml(tiny_root: Path, tmp_path: Path, capsys:
     (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "all", "model": "all"}), r"models: .* has repeats"),
     (lambda s: s["finetune"].update(epochz=1), r"unknown config key 'epochz'; did you mean 'epochs'"),
     (lambda s: s.update(runs={}, sweeps={}), r"needs runs or sweeps"),
+    (lambda s: s["runs"]["mc-only"].update(downstream=[]), r"sweeps\.transfer: give its tasks"),
 ])
 def test_study_config_errors_are_raised_before_anything_runs(tiny_root: Path, tmp_path: Path, change, message) -> None:
     study = tiny_study(tiny_root, tmp_path / "s")

@@ -91,6 +91,8 @@ class StudyConfig(BaseConfig):
             if variant.get("model") in self.runs:
                 variant["model"] = str(self.export_dir(variant["model"]))
             models.append(variant)
+        if not raw.get("tasks") and not self.downstream():
+            raise ConfigError(f"sweeps.{name}: give its tasks (the runs do not share one `downstream` list to default to)")
         data = {
             "tasks": self.downstream(),
             **raw,
