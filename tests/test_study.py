@@ -103,6 +103,16 @@ def test_the_cli_runs_a_study_from_yaml(tiny_root: Path, tmp_path: Path, capsys:
     assert "transfer:" in capsys.readouterr().out and (tmp_path / "s" / "sweeps" / "transfer" / "report.md").is_file()
 
 
+def test_a_study_of_runs_alone_trains_them(tiny_root: Path, tmp_path: Path) -> None:
+    study = tiny_study(tiny_root, tmp_path / "s")
+    study["sweeps"] = {}
+    result = run_study(StudyConfig.from_dict(study))
+    assert result["reports"] == {} and not result["stopped"]
+    for name in ("all", "mc-only"):
+        assert (tmp_path / "s" / "runs" / name / "export" / "muppet.json").is_file()
+    assert "| `mc-only` | 1 | 2 |" in (tmp_path / "s" / "summary.md").read_text()
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda s: s["runs"].update(extra={"max_stepz": 3}), r"runs\.extra: unknown config key 'max_stepz'; did you mean 'max_steps'"),
     (lambda s: s["runs"].update(extra={"lr": 1e-3}), r"runs \['extra'\] are not used by any sweep"),

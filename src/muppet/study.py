@@ -74,7 +74,7 @@ class StudyConfig(BaseConfig):
             raise ConfigError(f"runs.{name}: {exc}") from None
 
     def downstream(self) -> list[str]:
-        tasks = {tuple(c.downstream) for c in self._runs.values()} if hasattr(self, "_runs") else set()
+        tasks = {tuple(c.downstream) for c in self._runs.values()}
         return list(next(iter(tasks))) if len(tasks) == 1 else []
 
     def sweep_config(self, name: str) -> SweepConfig:
@@ -157,9 +157,10 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     reports: dict[str, str] = {}
     bar = tqdm(total=len(cfg.runs) + len(cfg.sweeps), desc="study", unit="stage", disable=not cfg.progress)
     done_runs: set[str] = set()
-    for name in cfg.sweeps:
-        sweep_cfg = cfg._sweeps[name]
-        for run in cfg.runs_of(sweep_cfg):
+
+    def ensure(runs: list[str]) -> str | None:
+        """Train the runs that are not finished; the name of one that stopped on a signal."""
+        for run in runs:
             if run in done_runs:
                 continue
             run_cfg = cfg._runs[run]
@@ -169,9 +170,16 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
                 summary = prefinetune(run_cfg)
                 record(f"runs/{run}", time.perf_counter() - started)
                 if summary.get("stopped"):
-                    return {"stopped": True, "run": run, "timings": timings}
+                    return run
             done_runs.add(run)
             bar.update(1)
+        return None
+
+    # Each sweep right after the runs it needs: the first comparisons come before the last run.
+    for name, sweep_cfg in cfg._sweeps.items():
+        stopped = ensure(cfg.runs_of(sweep_cfg))
+        if stopped is not None:
+            return {"stopped": True, "run": stopped, "timings": timings}
         bar.set_postfix_str(f"sweep {name}")
         started = time.perf_counter()
         sweep(sweep_cfg)
@@ -179,6 +187,9 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
         report = write_report(sweep_cfg.output_dir, run_dirs=[str(cfg.run_dir(r)) for r in cfg.runs_of(sweep_cfg)])
         reports[name] = str(report.out_dir / "report.md")
         bar.update(1)
+    stopped = ensure(list(cfg.runs))  # a study of runs alone
+    if stopped is not None:
+        return {"stopped": True, "run": stopped, "timings": timings}
     bar.close()
     (out / "summary.md").write_text(render_summary(cfg, timings), encoding="utf-8")
     return {"stopped": False, "reports": reports, "timings": timings, "summary": str(out / "summary.md")}
