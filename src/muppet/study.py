@@ -21,7 +21,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from muppet.config import BaseConfig, PrefinetuneConfig, merge
+from muppet.config import BaseConfig, PrefinetuneConfig, merge, read_yaml_mapping
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
 from muppet.evaluation.sweep import SweepConfig, SweepModel
@@ -137,7 +137,7 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "study.yaml"
     if saved.is_file():
-        previous = StudyConfig.from_dict({**_read_yaml(saved), "progress": cfg.progress})
+        previous = StudyConfig.from_dict({**read_yaml_mapping(saved, "study file"), "progress": cfg.progress})
         changed = [n for n in cfg.runs if n in previous.runs and previous.run_config(n) != cfg.run_config(n)]
         if changed:
             raise ConfigError(f"{out} holds a study whose runs {changed} had other settings; their checkpoints "
@@ -195,16 +195,10 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     return {"stopped": False, "reports": reports, "timings": timings, "summary": str(out / "summary.md")}
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    from muppet.config import read_yaml_mapping
+def _duration(seconds: float | None) -> str:
+    from muppet.evaluation.report import fmt_seconds
 
-    return read_yaml_mapping(path, "study file")
-
-
-def _minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return "-" if seconds is None else fmt_seconds(seconds)
 
 
 def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
@@ -217,7 +211,7 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
     for name, run in cfg._runs.items():
         specs, _, _ = select(run.tasks, run.exclude, run.downstream, run.data_dir)
         lines.append(f"| `{name}` | {len(specs)} | {run.max_steps} | {run.batching} | {run.loss_scaling} | "
-                     f"{'on' if run.r3f is not None else 'off'} | {_minutes(timings.get(f'runs/{name}'))} |")
+                     f"{'on' if run.r3f is not None else 'off'} | {_duration(timings.get(f'runs/{name}'))} |")
     lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells done | time in its cells | report |",
               "|---|---|---|---|---|---|---|---|"]
     for name, sw in cfg._sweeps.items():
@@ -229,11 +223,11 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
         lines.append(
             f"| `{name}` | {', '.join(_model_line(v) for v in sw.variants())} | {', '.join(sw.tasks)} | "
             f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {len(done)} of {len(cells)} | "
-            f"{_minutes(seconds)} | [report](sweeps/{name}/report.md) |"
+            f"{_duration(seconds)} | [report](sweeps/{name}/report.md) |"
         )
     for name, sw in cfg._sweeps.items():
         lines += sweep_table(name, Path(sw.output_dir))
-    lines += ["", f"Wall time of the `muppet study` stages so far (timings.json): {_minutes(sum(timings.values()))}.", ""]
+    lines += ["", f"Wall time of the `muppet study` stages so far (timings.json): {_duration(sum(timings.values()))}.", ""]
     return "\n".join(lines)
 
 

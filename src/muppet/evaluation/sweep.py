@@ -84,9 +84,12 @@ class SweepConfig(BaseConfig):
     def model_names(self) -> list[str]:
         return [m.name for m in self.variants()]
 
+    def variant(self, name: str) -> SweepModel:
+        return next(v for v in self.variants() if v.name == name)
+
     def cell_config(self, model: str, task: str, fraction: float, seed: int) -> FinetuneConfig:
         """The fine-tuning run of one cell; ``model`` is a model's name in the grid."""
-        variant = next(v for v in self.variants() if v.name == model)
+        variant = self.variant(model)
         return FinetuneConfig.from_dict({
             "progress": False,
             **self.finetune,
@@ -99,7 +102,7 @@ class SweepConfig(BaseConfig):
         if self.cells_dir is None:
             folder = Path(self.output_dir) / "cells" / slug(model)
         else:
-            variant = next(v for v in self.variants() if v.name == model)
+            variant = self.variant(model)
             settings = json.dumps([variant.model, {**self.finetune, **variant.finetune}], sort_keys=True, default=str)
             folder = Path(self.cells_dir) / f"{slug(model)}-{hashlib.sha1(settings.encode()).hexdigest()[:8]}"
         return folder / slug(task) / f"f{fraction:g}" / f"s{seed}"
