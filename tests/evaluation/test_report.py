@@ -151,6 +151,9 @@ def test_full_report(sweep: Path) -> None:
     scaling = next(s for s in data["task_count_scaling"] if s["task"] == "rte" and s["fraction"] == 0.01)
     assert [p["tasks"] for p in scaling["points"]] == [0, 3] and scaling["split"] == "dev"
     assert scaling["points"][0]["mean"] == pytest.approx(0.51)
+    vanilla_cell = next(c for c in data["cells"] if c["model"] == VANILLA and c["task"] == "rte"
+                        and c["split"] == "dev" and c["fraction"] == 0.01)
+    assert scaling["points"][0]["std"] == pytest.approx(vanilla_cell["std"]) and vanilla_cell["std"] > 0
     assert len(data["runs"]) == 1 and data["runs"][0]["last_step"] == 300  # found through <run>/export
     assert data["wall_time"][EXPORT] == {"seconds": 360.0, "runs": 18}
 

@@ -496,8 +496,10 @@ def task_count_scaling(cells: Iterable[Cell], infos: Mapping[str, ModelInfo],
     for (task, fraction), by_count in sorted(grouped.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
         if len(by_count) < 2:
             continue
+        # A seed spread is only meaningful for one model; averaging several models' spreads would not be one.
         points = [
-            {"tasks": count, "mean": float(np.mean([c.mean for c in group])), "models": [c.model for c in group]}
+            {"tasks": count, "mean": float(np.mean([c.mean for c in group])),
+             "std": group[0].std if len(group) == 1 else None, "models": [c.model for c in group]}
             for count, group in sorted(by_count.items())
         ]
         out.append({"task": task, "fraction": fraction, "split": splits[task], "points": points})
@@ -652,9 +654,15 @@ def plot_task_count_scaling(path: Path, scaling: Sequence[Mapping[str, Any]], me
         counts: set[int] = set()
         for j, s in enumerate(sorted(series, key=lambda s: s["fraction"])):
             x = [p["tasks"] for p in s["points"]]
-            y = [p["mean"] * scales[task] for p in s["points"]]
+            y = np.array([p["mean"] * scales[task] for p in s["points"]])
+            sd = np.array([(p["std"] or 0.0) * scales[task] for p in s["points"]])
             counts.update(x)
-            ax.plot(x, y, marker="o", ms=4, color=f"C{j % 10}", label=f"{fmt_fraction(s['fraction'])} of data")
+            color = f"C{j % 10}"
+            ax.errorbar(x, y, yerr=sd, marker="o", ms=4, capsize=3, color=color,
+                        label=f"{fmt_fraction(s['fraction'])} of data")
+            # The vanilla level as a line, so that "hurts" and "helps" read at a glance.
+            if x and x[0] == 0:
+                ax.axhline(y[0], color=color, linestyle=":", linewidth=0.9)
         ax.set_xticks(sorted(counts))
         ax.set_xlabel("pre-finetuning tasks (0 = vanilla)")
         unit = _unit(metrics[task], scales[task])
@@ -670,7 +678,8 @@ def plot_task_count_scaling(path: Path, scaling: Sequence[Mapping[str, Any]], me
             handles.setdefault(label, handle)
     fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=8, title="fine-tuning data",
                title_fontsize=8)
-    fig.suptitle("Task-count scaling: fine-tuned score vs number of pre-finetuning tasks", fontsize=11)
+    fig.suptitle("Task-count scaling: fine-tuned score vs number of pre-finetuning tasks "
+                 "(mean ± std over seeds; dotted: vanilla)", fontsize=11)
     fig.savefig(path)
 
 
