@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from muppet.config import BaseConfig, PrefinetuneConfig, merge, read_yaml_mapping
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
+from muppet.evaluation.report import fmt_points, fmt_seconds, write_report
 from muppet.evaluation.sweep import SweepConfig, SweepModel
 
 # Set by the study for each run, not by the user.
@@ -129,7 +130,6 @@ def _model_line(variant: SweepModel) -> str:
 
 
 def run_study(cfg: StudyConfig) -> dict[str, Any]:
-    from muppet.evaluation.report import write_report
     from muppet.evaluation.sweep import sweep
     from muppet.train.loop import prefinetune
 
@@ -196,8 +196,6 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
 
 
 def _duration(seconds: float | None) -> str:
-    from muppet.evaluation.report import fmt_seconds
-
     return "-" if seconds is None else fmt_seconds(seconds)
 
 
@@ -234,8 +232,6 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
 def sweep_table(name: str, sweep_dir: Path) -> list[str]:
     """Every (task, model, fraction) of a sweep: each seed's score, mean ± std, the paired gain
     over the baseline (and on how many seeds the model won), in points."""
-    from muppet.evaluation.report import fmt_points
-
     path = sweep_dir / "report.json"
     if not path.is_file():
         return ["", f"## Sweep `{name}`", "", "No report yet (the sweep has not run)."]
