@@ -13,7 +13,7 @@ import yaml
 
 from muppet.cli import main
 from muppet.errors import ConfigError
-from muppet.study import StudyConfig, run_study
+from muppet.study import StudyConfig, own_task_table, run_study
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TASKS
 
@@ -110,7 +110,28 @@ def test_a_study_of_runs_alone_trains_them(tiny_root: Path, tmp_path: Path) -> N
     assert result["reports"] == {} and not result["stopped"]
     for name in ("all", "mc-only"):
         assert (tmp_path / "s" / "runs" / name / "export" / "muppet.json").is_file()
-    assert "| `mc-only` | 1 | 2 |" in (tmp_path / "s" / "summary.md").read_text()
+    summary = (tmp_path / "s" / "summary.md").read_text()
+    assert "| `mc-only` | 1 | 2 |" in summary
+    assert "## What each run learned of its own tasks" in summary and "| `all` | " in summary  # from results.json
+
+
+def test_the_own_task_table_counts_tasks_above_their_trivial_baseline(tiny_root: Path, tmp_path: Path) -> None:
+    cfg = StudyConfig.from_dict(tiny_study(tiny_root, tmp_path / "s"))
+    assert own_task_table(cfg) == []  # no run has finished
+    rows = [  # accuracy as a fraction, SQuAD F1 in percent: both become points
+        {"task": "a", "family": "classification", "metric": "accuracy", "score": 0.80, "random": 0.5, "trivial": 0.6},
+        {"task": "b", "family": "classification", "metric": "accuracy", "score": 0.60, "random": 0.5, "trivial": 0.7},
+        {"task": "c", "family": "classification", "metric": "accuracy", "score": 0.60, "random": 0.5, "trivial": 0.6},
+        {"task": "d", "family": "extractive_qa", "metric": "f1", "score": 12.5, "random": 0.0, "trivial": 0.0},
+    ]
+    run_dir = cfg.run_dir("mc-only")
+    run_dir.mkdir(parents=True)
+    (run_dir / "results.json").write_text(json.dumps({"step": 2, "dev": {}, "table": rows}))
+    lines = own_task_table(cfg)
+    assert "| run | tasks above their trivial baseline | margin, classification | margin, extractive_qa |" in lines
+    # margins +20, -10, 0 -> mean +3.3; only the strictly better ones count (a tie is the majority class)
+    assert lines[-1] == "| `mc-only` | 2 of 4 | +3.3 | +12.5 |"
+    assert not any(line.startswith("| `all`") for line in lines)  # unfinished runs are left out
 
 
 @pytest.mark.parametrize(("change", "message"), [

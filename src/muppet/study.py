@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from muppet.config import BaseConfig, PrefinetuneConfig, merge, read_yaml_mapping
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
-from muppet.evaluation.report import fmt_points, fmt_seconds, write_report
+from muppet.evaluation.report import fmt_points, fmt_seconds, metric_scale, write_report
 from muppet.evaluation.sweep import SweepConfig, SweepModel
 
 # Set by the study for each run, not by the user.
@@ -223,10 +223,47 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
             f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {len(done)} of {len(cells)} | "
             f"{_duration(seconds)} | [report](sweeps/{name}/report.md) |"
         )
+    lines += own_task_table(cfg)
     for name, sw in cfg._sweeps.items():
         lines += sweep_table(name, Path(sw.output_dir))
     lines += ["", f"Wall time of the `muppet study` stages so far (timings.json): {_duration(sum(timings.values()))}.", ""]
     return "\n".join(lines)
+
+
+def own_task_table(cfg: StudyConfig) -> list[str]:
+    """What each finished run learned of its own tasks (its final evaluation, ``results.json``):
+    how many score above their trivial baseline, and the mean margin per family, in points.
+
+    The trivial baseline is the larger of chance and the majority class, so that a run stuck at
+    the majority class counts as having learned nothing."""
+    families: list[str] = []
+    rows: list[tuple[str, int, int, dict[str, float]]] = []
+    for name in cfg.runs:
+        path = cfg.run_dir(name) / "results.json"
+        if not path.is_file():
+            continue
+        table = json.loads(path.read_text(encoding="utf-8")).get("table") or []
+        margins: dict[str, list[float]] = {}
+        above = 0
+        for row in table:
+            # in points: accuracy-like metrics are fractions, SQuAD F1 and ROUGE already percentages
+            margin = metric_scale(row["metric"]) * (float(row["score"]) - max(float(row["random"]), float(row["trivial"])))
+            above += margin > 0
+            margins.setdefault(row["family"], []).append(margin)
+            if row["family"] not in families:
+                families.append(row["family"])
+        rows.append((name, above, len(table), {f: sum(m) / len(m) for f, m in margins.items()}))
+    if not rows:
+        return []
+    lines = ["", "## What each run learned of its own tasks", "",
+             "From each run's final evaluation (`runs/<run>/results.json`); the trivial baseline is the larger "
+             "of chance and the majority class. Margins are mean score − trivial baseline, in points.", "",
+             "| run | tasks above their trivial baseline | " + " | ".join(f"margin, {f}" for f in families) + " |",
+             "|---|---|" + "---|" * len(families)]
+    for name, above, total, margin in rows:
+        cells = [f"{margin[f]:+.1f}" if f in margin else "–" for f in families]
+        lines.append(f"| `{name}` | {above} of {total} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def sweep_table(name: str, sweep_dir: Path) -> list[str]:
