@@ -17,6 +17,7 @@ from muppet.evaluation.report import (
     headline_metric,
     model_info,
     moving_average,
+    plot_gain_overview,
     read_run,
     write_report,
 )
@@ -128,8 +129,9 @@ def test_full_report(sweep: Path) -> None:
     assert "| vanilla-encoder | 18 | 0:03:00 | 0:00:10 |" in md and "| run/export | 18 | 0:06:00 |" in md
 
     expected = {f"sample_efficiency_{t}.png" for t in ("rte", "toy_qa")} | {f"gain_{t}.png" for t in ("rte", "toy_qa")}
-    expected |= {"task_count_scaling.png", "prefinetune_loss.png"}
+    expected |= {"task_count_scaling.png", "prefinetune_loss.png", "gains.png"}
     assert set(report.plots.values()) == expected
+    assert "## Gains at a glance" in md
     for name in expected:
         width, height = _png_size(sweep / name)
         assert 500 <= width <= 3000 and 300 <= height <= 3000, (name, width, height)
@@ -187,6 +189,22 @@ def test_missing_cells_and_sweep_yaml(sweep: Path) -> None:
     assert not (sweep / "report.md").exists()  # --out was honoured
 
 
+def test_the_gain_overview_draws_each_gain_with_its_spread_and_wins(sweep: Path, tmp_path: Path) -> None:
+    report = write_report(sweep)
+    fig = plot_gain_overview(tmp_path / "gains.png", report)
+    rte = next(ax for ax in fig.axes if ax.get_title() == "rte (dev)")
+    gains = sorted((g for g in report.gains if g.task == "rte" and g.split == "dev"), key=lambda g: g.fraction)
+    heights = [bar.get_height() for bar in rte.patches]  # one bar per fraction, in fraction order
+    assert heights == pytest.approx([100 * g.mean for g in gains])
+    assert heights[[g.fraction for g in gains].index(0.1)] == pytest.approx(4.0)  # the hand-computed gain above
+    assert [t.get_text() for t in rte.texts] == [f"{g.wins}/{g.n}" for g in gains]
+    qa = next(ax for ax in fig.axes if ax.get_title().startswith("toy_qa"))
+    qa_gains = sorted((g for g in report.gains if g.task == "toy_qa" and g.split == report.plot_splits["toy_qa"]),
+                      key=lambda g: g.fraction)
+    assert [b.get_height() for b in qa.patches] == pytest.approx([g.mean for g in qa_gains])  # F1: already points
+    assert _png_size(tmp_path / "gains.png")[0] >= 500
+
+
 def test_single_model_and_explicit_runs(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     sweep.mkdir()
@@ -194,7 +212,8 @@ def test_single_model_and_explicit_runs(tmp_path: Path) -> None:
     _write_run(tmp_path / "other_run", tasks=tuple(f"task_{i:02d}" for i in range(24)), steps=12)
     report = write_report(sweep, run_dirs=[tmp_path / "other_run"])
     md = (sweep / "report.md").read_text(encoding="utf-8")
-    assert report.gains == [] and "Gain over" not in md and not list(sweep.glob("gain_*.png"))
+    assert report.gains == [] and "Gain over" not in md and not list(sweep.glob("gain*.png"))
+    assert "Gains at a glance" not in md
     assert not (sweep / "task_count_scaling.png").exists() and "Task-count scaling" not in md
     assert report.plot_splits == {"rte": "test", "toy_qa": "test"}  # dev absent: test is plotted
     assert _png_size(sweep / "sample_efficiency_rte.png")[0] >= 500

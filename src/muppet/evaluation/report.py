@@ -634,12 +634,66 @@ def plot_gains(path: Path, task: str, metric: str, split: str, gains: Sequence[G
         y = np.array([g.mean * scale for g in own])
         sd = np.array([(g.std or 0.0) * scale for g in own])
         (line,) = ax.plot(x, y, marker="o", ms=4, color=f"C{i % 10}", label=_legend_label(info))
-        ax.fill_between(x, y - sd, y + sd, color=line.get_color(), alpha=0.15, linewidth=0)
+        if len(x) == 1:  # a band over a single fraction has no width: draw the spread as a bar
+            ax.errorbar(x, y, yerr=sd, color=line.get_color(), capsize=3, linewidth=1.0)
+        else:
+            ax.fill_between(x, y - sd, y + sd, color=line.get_color(), alpha=0.15, linewidth=0)
     _fraction_axis(ax, fractions, n_train)
     ax.set_ylabel(f"Δ {metric} (points)")
     ax.set_title(f"{task}: gain over {baseline_label} on {split} (± std of per-seed differences)", fontsize=10)
     _legend(ax, len(models))
     fig.savefig(path)
+
+
+def plot_gain_overview(path: Path, report: Report) -> Any:
+    """Every task's gains over the baseline in one figure: a panel per task, a group of bars
+    per model (one bar per fraction), the seed spread as error bars and the wins above them.
+
+    The view for ablations, which compare many models at one fraction and would otherwise be
+    one dot per model in each task's gain plot."""
+    tasks = [t for t in report.tasks if any(g.task == t and g.split == report.plot_splits.get(t) for g in report.gains)]
+    models = [i for i in report.models if i.model != report.baseline]
+    fractions = sorted({g.fraction for g in report.gains})
+    ncols = min(2, len(tasks))
+    nrows = math.ceil(len(tasks) / ncols)
+    fig = _figure(max(5.0, 1.1 * len(models) * max(1, len(fractions)) ** 0.5 + 2.0) * ncols, 3.6 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    width = 0.8 / len(fractions)
+    for ax, task in zip(axes.flat, tasks):
+        split, scale = report.plot_splits[task], report.scales[task]
+        gains = {(g.model, g.fraction): g for g in report.gains if g.task == task and g.split == split}
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        for j, fraction in enumerate(fractions):
+            xs, ys, sds, wins = [], [], [], []
+            for k, info in enumerate(models):
+                gain = gains.get((info.model, fraction))
+                if gain is None:
+                    continue
+                xs.append(k + (j - (len(fractions) - 1) / 2) * width)
+                ys.append(gain.mean * scale)
+                sds.append((gain.std or 0.0) * scale)
+                wins.append(f"{gain.wins}/{gain.n}" if gain.paired else "")
+            label = f"{fmt_fraction(fraction)} of data" if len(fractions) > 1 else None
+            ax.bar(xs, ys, width * 0.9, yerr=sds, capsize=3, color=f"C{j % 10}", alpha=0.85, label=label,
+                   error_kw={"linewidth": 0.9})
+            for x, y, sd, won in zip(xs, ys, sds, wins):
+                ax.annotate(won, (x, y + sd if y >= 0 else y - sd), xytext=(0, 2 if y >= 0 else -2),
+                            textcoords="offset points", ha="center", va="bottom" if y >= 0 else "top", fontsize=7)
+        ax.set_xticks(range(len(models)), [i.label for i in models], rotation=20, ha="right", fontsize=8)
+        ax.set_ylabel(f"Δ {report.metrics[task]} (points)")
+        ax.set_title(f"{task} ({split})", fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.margins(y=0.15)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.set_visible(False)
+    what = f"at {fmt_fraction(fractions[0])} of the data" if len(fractions) == 1 else "per fraction of the data"
+    fig.suptitle(f"Gain over {report.info(report.baseline).label} {what} "
+                 "(mean ± std of per-seed differences; seeds won / paired)", fontsize=10)
+    if len(fractions) > 1:
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(fractions),
+                   fontsize=8, frameon=False)
+    fig.savefig(path)
+    return fig  # for the tests, which read the bars back
 
 
 def plot_task_count_scaling(path: Path, scaling: Sequence[Mapping[str, Any]], metrics: Mapping[str, str],
@@ -710,7 +764,7 @@ def plot_prefinetune_loss(path: Path, runs: Sequence[RunLog]) -> None:
             right.plot(steps, moving_average(loss, SMOOTHING_WINDOW), color="C0", linewidth=1.6)
             right.legend(handles=[Line2D([], [], color="0.7", label="logged"),
                                   Line2D([], [], color="C0", label=f"moving average ({SMOOTHING_WINDOW})")],
-                         fontsize=7, loc="upper right")
+                         fontsize=7, loc="best")  # a fixed corner can hide the curve (sequential ends near its top)
         right.set_title(f"{run.label}: total loss", fontsize=10)
         right.set_xlabel("update step")
         right.set_ylabel("loss")
@@ -838,6 +892,9 @@ def write_plots(report: Report) -> dict[str, str]:
             plot_gains(out / name, task, report.metrics[task], split, gains, others,
                        report.info(report.baseline).label, report.scales[task], n_train)
             plots[f"gain:{task}"] = name
+    if any(g.split == report.plot_splits.get(g.task) for g in report.gains):
+        plot_gain_overview(out / "gains.png", report)
+        plots["gains"] = "gains.png"
     if report.scaling:
         plot_task_count_scaling(out / "task_count_scaling.png", report.scaling, report.metrics, report.scales)
         plots["task_count_scaling"] = "task_count_scaling.png"
@@ -1028,6 +1085,8 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     lines += _sweep_section(report)
+    if "gains" in report.plots:
+        lines += ["## Gains at a glance", "", f"![gain over {report.info(report.baseline).label}]({report.plots['gains']})", ""]
     lines += ["## Results per task", ""]
     for task in report.tasks:
         lines += _task_section(report, task)
