@@ -12,6 +12,8 @@ import yaml
 
 from muppet.cli import main
 from muppet.evaluation.report import (
+    Cell,
+    ModelInfo,
     build_report,
     fraction_key,
     headline_metric,
@@ -19,6 +21,8 @@ from muppet.evaluation.report import (
     moving_average,
     plot_gain_overview,
     read_run,
+    scaling_budget,
+    task_count_scaling,
     write_report,
 )
 
@@ -203,6 +207,24 @@ def test_the_gain_overview_draws_each_gain_with_its_spread_and_wins(sweep: Path,
                       key=lambda g: g.fraction)
     assert [b.get_height() for b in qa.patches] == pytest.approx([g.mean for g in qa_gains])  # F1: already points
     assert _png_size(tmp_path / "gains.png")[0] >= 500
+
+
+def test_task_counts_are_compared_at_one_pre_finetuning_budget() -> None:
+    infos = {
+        "vanilla": ModelInfo("vanilla"),
+        "t2": ModelInfo("t2", tasks=["a", "b"], steps=500),
+        "t4": ModelInfo("t4", tasks=["a", "b", "c", "d"], steps=500),
+        "t4-long": ModelInfo("t4-long", tasks=["a", "b", "c", "d"], steps=1000),  # a budget control
+    }
+    assert scaling_budget(infos.values()) == 500  # what most pre-finetuned models share
+    assert scaling_budget([infos["vanilla"]]) is None
+    assert scaling_budget([infos["t2"], infos["t4-long"]]) == 500  # a tie: the smaller budget
+    cells = [Cell(m, "rte", "dev", "accuracy", 0.1, 50, {1: v, 2: v + 0.02})
+             for m, v in (("vanilla", 0.50), ("t2", 0.60), ("t4", 0.70), ("t4-long", 0.90))]
+    (series,) = task_count_scaling(cells, infos, {"rte": "dev"})
+    # the 1000-update run is not averaged into the 4-task point: that would mix budgets
+    assert [(p["tasks"], p["models"]) for p in series["points"]] == [(0, ["vanilla"]), (2, ["t2"]), (4, ["t4"])]
+    assert series["points"][2]["mean"] == pytest.approx(0.71) and series["points"][2]["std"] is not None
 
 
 def test_single_model_and_explicit_runs(tmp_path: Path) -> None:

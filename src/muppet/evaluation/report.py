@@ -14,7 +14,7 @@ import json
 import math
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -483,14 +483,31 @@ def plot_split(cells: Iterable[Cell], task: str, preferred: str) -> str | None:
     return others[0] if others else None
 
 
+def scaling_budget(infos: Iterable[ModelInfo]) -> int | None:
+    """The number of updates most pre-finetuned models share (ties: the smaller), so that a
+    task-count curve does not mix a longer run into the average of its task count."""
+    counts = Counter(i.steps for i in {i.model: i for i in infos if i.task_count}.values())
+    if not counts:
+        return None
+    return min(counts, key=lambda steps: (-counts[steps], steps if steps is not None else -1))
+
+
 def task_count_scaling(cells: Iterable[Cell], infos: Mapping[str, ModelInfo],
                        splits: Mapping[str, str | None]) -> list[dict[str, Any]]:
-    """Headline metric vs number of pre-finetuning tasks, per (task, fraction), averaging models with equal counts."""
+    """Headline metric vs number of pre-finetuning tasks, per (task, fraction), averaging models with equal counts.
+
+    Task counts are compared at one pre-finetuning budget: where the pre-finetuned models were
+    trained for different numbers of updates, only those at the budget most of them share (see
+    :func:`scaling_budget`) are drawn, with vanilla models as the 0-task point."""
     cells = list(cells)
+    budget = scaling_budget(infos[c.model] for c in cells if c.model in infos)
     grouped: dict[tuple[str, float], dict[int, list[Cell]]] = defaultdict(lambda: defaultdict(list))
     for c in cells:
         if c.split == splits.get(c.task) and c.model in infos:
-            grouped[(c.task, c.fraction)][infos[c.model].task_count].append(c)
+            info = infos[c.model]
+            if info.task_count and info.steps != budget:
+                continue
+            grouped[(c.task, c.fraction)][info.task_count].append(c)
     order = {task: i for i, task in enumerate(_ordered(c.task for c in cells))}
     out = []
     for (task, fraction), by_count in sorted(grouped.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
@@ -1036,6 +1053,11 @@ def _scaling_section(report: Report) -> list[str]:
     lines = ["## Task-count scaling", "",
              "Headline metric (mean over seeds) against the number of pre-finetuning tasks of each model; "
              "models with the same count are averaged.", ""]
+    budget = scaling_budget(report.models)
+    other = [i.label for i in report.models if i.task_count and i.steps != budget]
+    if other:
+        lines += [f"Compared at one pre-finetuning budget ({budget if budget is not None else 'unknown'} updates); "
+                  f"left out, trained for another number of updates: {', '.join(other)}.", ""]
     counts = sorted({p["tasks"] for s in report.scaling for p in s["points"]})
     rows = []
     for s in report.scaling:
