@@ -123,6 +123,7 @@ def test_the_own_task_table_counts_tasks_above_their_trivial_baseline(tiny_root:
         {"task": "b", "family": "classification", "metric": "accuracy", "score": 0.60, "random": 0.5, "trivial": 0.7},
         {"task": "c", "family": "classification", "metric": "accuracy", "score": 0.60, "random": 0.5, "trivial": 0.6},
         {"task": "d", "family": "extractive_qa", "metric": "f1", "score": 12.5, "random": 0.0, "trivial": 0.0},
+        {"task": "e", "family": "summarization", "metric": "rouge2", "score": 3.0, "random": None, "trivial": None},
     ]
     run_dir = cfg.run_dir("mc-only")
     run_dir.mkdir(parents=True)
@@ -132,6 +133,9 @@ def test_the_own_task_table_counts_tasks_above_their_trivial_baseline(tiny_root:
     # margins +20, -10, 0 -> mean +3.3; only the strictly better ones count (a tie is the majority class)
     assert lines[-1] == "| `mc-only` | 2 of 4 | +3.3 | +12.5 |"
     assert not any(line.startswith("| `all`") for line in lines)  # unfinished runs are left out
+    (cfg.run_dir("all") / "results.json").parent.mkdir(parents=True)
+    (cfg.run_dir("all") / "results.json").write_text('{"step": 2, "dev"')  # cut short: skipped, not a crash
+    assert own_task_table(cfg)[-1] == "| `mc-only` | 2 of 4 | +3.3 | +12.5 |"
 
 
 @pytest.mark.parametrize(("change", "message"), [

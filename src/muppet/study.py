@@ -14,6 +14,7 @@ Everything is validated before the first update. Rerunning skips finished runs a
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,17 +243,24 @@ def own_task_table(cfg: StudyConfig) -> list[str]:
         path = cfg.run_dir(name) / "results.json"
         if not path.is_file():
             continue
-        table = json.loads(path.read_text(encoding="utf-8")).get("table") or []
+        try:
+            table = json.loads(path.read_text(encoding="utf-8")).get("table") or []
+        except (OSError, ValueError, AttributeError):
+            continue  # a summary is rewritten after every stage: an unreadable file must not stop the study
         margins: dict[str, list[float]] = {}
         above = 0
         for row in table:
+            values = [row.get(k) for k in ("score", "random", "trivial")]
+            if any(v is None or not math.isfinite(float(v)) for v in values):
+                continue  # no score or no baseline (e.g. a generation metric without a trivial value)
+            score, random, trivial = (float(v) for v in values)
             # in points: accuracy-like metrics are fractions, SQuAD F1 and ROUGE already percentages
-            margin = metric_scale(row["metric"]) * (float(row["score"]) - max(float(row["random"]), float(row["trivial"])))
+            margin = metric_scale(row["metric"]) * (score - max(random, trivial))
             above += margin > 0
             margins.setdefault(row["family"], []).append(margin)
             if row["family"] not in families:
                 families.append(row["family"])
-        rows.append((name, above, len(table), {f: sum(m) / len(m) for f, m in margins.items()}))
+        rows.append((name, above, sum(len(m) for m in margins.values()), {f: sum(m) / len(m) for f, m in margins.items()}))
     if not rows:
         return []
     lines = ["", "## What each run learned of its own tasks", "",
