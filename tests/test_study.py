@@ -178,10 +178,17 @@ def test_shipped_reproduction_configs_are_valid(path: Path, real_data_dir: Path,
         assert all(s.family != "summarization" for s in specs)
     downstream = [TASKS[t] for t in cfg.run_config("all").downstream]
     assert len(downstream) >= 4 and len({s.family for s in downstream}) >= 2  # the minimum
-    # the task-count runs are nested subsets of the full mixture, and each keeps all three families
-    counted = sorted((len(v), k) for k, v in members.items() if k.startswith("tasks-")) + [(len(members["all"]), "all")]
+    # the task-count sweep's runs are nested subsets of the full mixture, and each keeps all three families
+    scaling = set(cfg.runs_of(cfg.sweep_config("scaling")))
+    counted = sorted((len(v), k) for k, v in members.items() if k in scaling)
+    assert counted[-1][1] == "all" and len(counted) >= 2
     for (_, small), (_, big) in zip(counted, counted[1:]):
         assert set(members[small]) < set(members[big])
+    # a second draw of a task count keeps the first draw's family counts, from the same 40 tasks
+    for name in (n for n in members if n.startswith("tasks-") and n not in scaling):
+        first = next(k for n_tasks, k in counted if n_tasks == len(members[name]))
+        assert set(members[name]) < set(members["all"]) and set(members[name]) != set(members[first])
+        assert sorted(TASKS[t].family for t in members[name]) == sorted(TASKS[t].family for t in members[first])
     for _, name in counted:
         families = [TASKS[t].family for t in members[name]]
         full = [TASKS[t].family for t in members["all"]]
