@@ -250,10 +250,12 @@ def own_task_table(cfg: StudyConfig) -> list[str]:
         margins: dict[str, list[float]] = {}
         above = 0
         for row in table:
-            values = [row.get(k) for k in ("score", "random", "trivial")]
-            if any(v is None or not math.isfinite(float(v)) for v in values):
+            try:
+                score, random, trivial = (float(row[k]) for k in ("score", "random", "trivial"))
+            except (KeyError, TypeError, ValueError):
                 continue  # no score or no baseline (e.g. a generation metric without a trivial value)
-            score, random, trivial = (float(v) for v in values)
+            if not all(math.isfinite(v) for v in (score, random, trivial)):
+                continue
             # in points: accuracy-like metrics are fractions, SQuAD F1 and ROUGE already percentages
             margin = metric_scale(row["metric"]) * (score - max(random, trivial))
             above += margin > 0
