@@ -11,6 +11,7 @@ from typing import Any
 
 from muppet import __version__
 from muppet.config import DEFAULT_MODEL, Config, FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig
+from muppet.config.transfer import AffinityConfig
 from muppet.errors import MuppetError
 
 FAMILY_CHOICES = ["classification", "multiple_choice", "extractive_qa", "summarization"]
@@ -66,6 +67,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     summary = sweep(cfg)
     print(f"{summary['cells']} cells: {summary['ran']} run now, {summary['skipped']} already done. "
           f"Results: {summary['results']}")
+    return 0
+
+
+def _cmd_affinity(args: argparse.Namespace) -> int:
+    from muppet.transfer.affinity import affinity
+
+    cfg = AffinityConfig.load(*_config_args(args))
+    summary = affinity(cfg)
+    print(f"\nSelected for {', '.join(cfg.targets)}: {', '.join(summary['selected']) or 'nothing (no positive affinity)'}")
+    print(f"Rankings: {summary['output_dir']}/affinity.md; mixture: {summary['output_dir']}/mixture.yaml "
+          f"(muppet prefinetune tasks=[{summary['output_dir']}/mixture.yaml])")
     return 0
 
 
@@ -231,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("config", help="YAML study (see configs/reproduce.yaml), or only key=value overrides")
     st.add_argument("overrides", nargs="*", metavar="key=value")
     st.set_defaults(func=_cmd_study)
+
+    af = sub.add_parser("affinity", help="which candidate tasks help your target tasks: gradient affinity from a "
+                        "short co-training run, and the mixture it selects", **_keys_help(AffinityConfig))
+    af.add_argument("config", help="YAML config (or only key=value overrides)")
+    af.add_argument("overrides", nargs="*", metavar="key=value")
+    af.set_defaults(func=_cmd_affinity)
 
     data = sub.add_parser("data", help="data preparation")
     dsub = data.add_subparsers(dest="data_command", required=True)
