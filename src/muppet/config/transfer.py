@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from muppet.config.base import choice
-from muppet.config.sections import DataSection, Lr, ModelSection, OutputDir, RunSection
+from muppet.config.sections import DataSection, Leakage, Lr, ModelSection, OutputDir, RunSection
 
 MEASURES = ("lookahead", "cosine")
 SELECTIONS = ("top_k", "positive", "weighted")
@@ -35,6 +35,9 @@ class AffinityConfig(ModelSection, DataSection, RunSection):
                                                              "weighted (weights proportional to clipped affinity)")
     top_k: int = Field(10, gt=0, description="candidates kept by select: top_k")
     output_dir: OutputDir = "runs/affinity"
+    # An affinity run evaluates nothing, so overlaps between tasks cannot inflate a score here;
+    # the pre-finetuning run on the selected mixture checks leakage against its downstream tasks.
+    leakage: Leakage = "allow"
 
     @model_validator(mode="after")
     def _targets_given(self) -> Any:
