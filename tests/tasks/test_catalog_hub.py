@@ -16,6 +16,7 @@ import pytest
 
 from muppet.errors import DataError
 from muppet.tasks.formats import ROW_FORMATS
+from muppet.tasks.hub import HubRequest
 from muppet.tasks.loading import read_split
 from muppet.tasks.spec import SPLITS, get_task
 
@@ -31,8 +32,8 @@ def hub_read(task: str, rows: Sequence[Row], split: str = "train", as_dataset: b
     spec = get_task(task)
     assert spec.hub is not None
 
-    def loader(path: str, name: str | None, split: str) -> Any:
-        assert (path, name) == (spec.hub.path, spec.hub.name)
+    def loader(request: HubRequest, split: str, streaming: bool) -> Any:
+        assert (request.path, request.name, request.revision) == (spec.hub.path, spec.hub.name, spec.hub.revision)
         assert split in spec.hub.splits.values()
         return datasets.Dataset.from_list(list(rows)) if as_dataset else list(rows)
 
@@ -310,8 +311,11 @@ def test_column_mapped_bad_rows(task: str, row: Row, fragment: str) -> None:
     hub_error(task, [good, row], "record 2", fragment, as_dataset=False)
 
 
-def test_missing_column_names_the_field() -> None:
-    hub_error("trec", [{"text": "Who?", "fine_label": 1}], "record 1", "missing field 'coarse_label'", as_dataset=False)
+def test_missing_column_is_one_message_for_the_split() -> None:
+    # A declared column absent from the first row: the declaration is wrong, not every row.
+    message = hub_error("trec", [{"text": "Who?", "fine_label": 1}] * 3, "has no column(s) ['coarse_label']",
+                        "it has ['fine_label', 'text']", as_dataset=False)
+    assert "record" not in message
 
 
 # --------------------------------------------------------------------------- SuperGLUE adapters

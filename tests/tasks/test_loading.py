@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from muppet.errors import DataError
+from muppet.tasks.hub import HubRequest
 from muppet.tasks.loading import available_splits, carve_heldout, read_split
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec
 
@@ -67,8 +68,8 @@ def test_non_utf8_bytes_name_the_line(tmp_path: Path) -> None:
 def test_hub_source_through_datasets(tmp_path: Path) -> None:
     import datasets
 
-    def loader(path: str, name: str | None, split: str) -> datasets.Dataset:
-        assert (path, name) == ("org/data", None)
+    def loader(request: HubRequest, split: str, streaming: bool) -> datasets.Dataset:
+        assert (request.path, request.name) == ("org/data", None)
         rows = {"train": [{"sentence": "fine", "label": 1}, {"sentence": "awful", "label": 0}],
                 "validation": [{"sentence": "meh", "label": 5}]}[split]
         return datasets.Dataset.from_list(rows)

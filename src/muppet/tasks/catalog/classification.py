@@ -392,6 +392,7 @@ register(
             "stanfordnlp/snli",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "premise", "text_b": "hypothesis", "label": "label"},
+            filter={"label": {"!=": -1}},  # rows without a gold label are -1 in every split (dataset card)
         ),
     )
 )
@@ -631,6 +632,7 @@ register(
             "labeled_final",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+            filter={"label": {"!=": -1}},  # the loading script replaced missing labels with -1
         ),
     )
 )
