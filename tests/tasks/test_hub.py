@@ -6,6 +6,7 @@ filters and their counts, one clear message per failure, the up-front check of a
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from muppet.tasks import hub as hub_module
 from muppet.tasks.hub import EXPORT_REVISION, HubRequest, load_hub
 from muppet.tasks.hub_check import check_task
 from muppet.tasks.loading import read_split
-from muppet.tasks.spec import HubSource, TaskSpec, filter_conditions, get_task
+from muppet.tasks.spec import TASKS, HubSource, TaskSpec, all_tasks, filter_conditions, get_task
 
 Rows = list[dict[str, Any]]
 
@@ -34,6 +35,16 @@ def parquet(path: Path, rows: Rows) -> None:
 
 def pairs(n: int, labels: tuple[int, ...] = (0, 1, 2)) -> Rows:
     return [{"premise": f"premise {i}", "hypothesis": f"hypothesis {i}", "label": labels[i % len(labels)]} for i in range(n)]
+
+
+@pytest.fixture(autouse=True)
+def _forget_task_files() -> Iterator[None]:
+    """Task files register their tasks; the catalogue is left as it was found."""
+    all_tasks()  # the catalogue itself is loaded before the snapshot
+    before = set(TASKS.names())
+    yield
+    for name in set(TASKS.names()) - before:
+        TASKS.unregister(name)
 
 
 @pytest.fixture

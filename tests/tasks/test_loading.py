@@ -98,5 +98,6 @@ def test_hub_rows_can_be_filtered_and_left_out_by_the_adapter(tmp_path: Path) ->
         rows = [{"subset": s, "n": n, "t": f"text {s}{n}"} for s in "AB" for n in range(4)]
         out = read_split(spec, "train", None, hub_loader=lambda *a, **k: datasets.Dataset.from_list(rows))
         assert [r["text_a"] for r in out.records] == ["text A0", "text A2"]
+        assert out.filtered == 4  # the B rows, filtered in Arrow; A1 and A3 are the adapter's, not counted
     finally:
         ROW_FORMATS.unregister("test_keep_even")

@@ -175,16 +175,29 @@ def _passes(conditions: list[tuple[str, str, Any]], row: Mapping[str, Any]) -> b
     return True
 
 
+def _values_pass(*values: Any, conditions: list[tuple[str, str, Any]], columns: list[str]) -> bool:
+    return _passes(conditions, dict(zip(columns, values)))
+
+
 class HubRows:
     """A split's rows as ``(loc, source fields | BadRecord)``: the declared columns checked on the
     first row, the filter applied (``filtered`` counts the rows it left out), then the row adapter."""
 
     def __init__(self, spec: TaskSpec, rows: Iterable[Any], where: str, request: HubRequest) -> None:
         assert spec.hub is not None
-        self.spec, self.rows, self.where, self.request = spec, rows, where, request
+        self.spec, self.where, self.request = spec, where, request
         self.conditions = filter_conditions(spec.hub.filter)
         self.adapter = ROW_FORMATS[spec.hub.format] if spec.hub.format else None
-        self.read = self.filtered = 0
+        self.read = self.filtered = self._filtered_in_arrow = 0
+        if self.conditions and all(hasattr(rows, a) for a in ("filter", "column_names", "__len__")):
+            # A datasets.Dataset is filtered in Arrow first: MRQA's combined train split has 516k rows.
+            self.check_columns(dict.fromkeys(rows.column_names))  # type: ignore[attr-defined]
+            columns = [column for column, _, _ in self.conditions]
+            kept = rows.filter(_values_pass, input_columns=columns,  # type: ignore[attr-defined]
+                               fn_kwargs={"conditions": self.conditions, "columns": columns})
+            self._filtered_in_arrow = len(rows) - len(kept)  # type: ignore[arg-type]
+            rows = kept
+        self.rows = rows
 
     def check_columns(self, row: Mapping[str, Any]) -> None:
         missing = [name for name in declared_fields(self.spec.hub) if name not in row]  # type: ignore[arg-type]
@@ -195,7 +208,7 @@ class HubRows:
             )
 
     def __iter__(self) -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
-        self.read = self.filtered = 0
+        self.read, self.filtered = 0, self._filtered_in_arrow
         hub = self.spec.hub
         assert hub is not None
         for i, row in enumerate(self.rows, start=1):
