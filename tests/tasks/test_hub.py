@@ -325,5 +325,22 @@ def test_check_hub_needs_names_or_all(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_check_task_counts_rows_filtered(hub_root: Path) -> None:
     parquet(hub_root / "org/some" / "data" / "train-00000-of-00001.parquet", pairs(12, labels=(0, -1, 1)))
-    [check] = check_task(nli_task("org/some", splits={"train": "train"}, filter={"label": {"!=": -1}}), rows=9)
+    spec = nli_task("org/some", splits={"train": "train"}, filter={"label": {"!=": -1}})
+    [check] = check_task(spec, rows=6)  # the first 6 rows the filter keeps
     assert (check.rows, check.records, check.filtered, check.ok) == (9, 6, 3, True)
+    [quick] = check_task(spec, rows=6, thorough=False)  # a run's check: the first 6 rows
+    assert (quick.rows, quick.records, quick.filtered) == (6, 4, 2)
+
+
+def test_check_hub_reads_past_the_rows_of_other_subsets(hub_root: Path) -> None:
+    # One dataset holding several tasks (MRQA): the task's rows come after 50 rows of another.
+    rows = [{**row, "subset": "A"} for row in pairs(50)] + [{**row, "subset": "B"} for row in pairs(5)]
+    parquet(hub_root / "org/mixed" / "data" / "train-00000-of-00001.parquet", rows)
+    [check] = check_task(nli_task("org/mixed", splits={"train": "train"}, filter={"subset": "B"}), rows=4)
+    assert (check.rows, check.records, check.filtered, check.ok) == (54, 4, 50, True)
+
+
+def test_tasks_show_prints_the_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "show", "social_i_qa"]) == 0
+    hub = yaml.safe_load(capsys.readouterr().out)["hub"]
+    assert hub["path"] == "lighteval/siqa" and hub["evidence"].startswith("confirmed: lighteval/siqa's card")

@@ -56,12 +56,15 @@ class SplitCheck:
         return ""
 
 
-def check_split(spec: TaskSpec, split: str, loader: HubLoader | None = None, rows: int = CHECK_ROWS) -> SplitCheck:
-    """Stream the first ``rows`` rows of one declared hub split through the declaration."""
+def check_split(
+    spec: TaskSpec, split: str, loader: HubLoader | None = None, rows: int = CHECK_ROWS, thorough: bool = True
+) -> SplitCheck:
+    """Stream the first ``rows`` rows of one declared hub split through the declaration; ``thorough``:
+    the first ``rows`` the filter keeps, however far they are (a run's quick check reads ``rows`` only)."""
     assert spec.hub is not None
     check = SplitCheck(spec.name, split, spec.hub.path, declared_request(spec.hub).revision_used)
     try:
-        source = open_hub_split(spec, split, loader, streaming=True, limit=rows)
+        source = open_hub_split(spec, split, loader, streaming=True, limit=rows, limit_kept=thorough)
         assert source.hub_rows is not None
         check.revision = source.hub_rows.request.revision_used
         for _, item in source.records():
@@ -78,9 +81,11 @@ def check_split(spec: TaskSpec, split: str, loader: HubLoader | None = None, row
     return check
 
 
-def check_task(spec: TaskSpec, loader: HubLoader | None = None, rows: int = CHECK_ROWS) -> list[SplitCheck]:
+def check_task(
+    spec: TaskSpec, loader: HubLoader | None = None, rows: int = CHECK_ROWS, thorough: bool = True
+) -> list[SplitCheck]:
     assert spec.hub is not None
-    return [check_split(spec, split, loader, rows) for split in SPLITS if split in spec.hub.splits]
+    return [check_split(spec, split, loader, rows, thorough) for split in SPLITS if split in spec.hub.splits]
 
 
 def preflight(
@@ -92,7 +97,7 @@ def preflight(
     for spec in specs:
         if spec.hub is None or reads_local(spec, data_dir, source):
             continue
-        out += [p for check in check_task(spec, loader, rows) if (p := check.run_problem())]
+        out += [p for check in check_task(spec, loader, rows, thorough=False) if (p := check.run_problem())]
     return out
 
 

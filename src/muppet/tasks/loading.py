@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -167,10 +166,11 @@ def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str
 
 
 def open_hub_split(
-    spec: TaskSpec, split: str, loader: HubLoader | None = None, streaming: bool = False, limit: int | None = None
+    spec: TaskSpec, split: str, loader: HubLoader | None = None, streaming: bool = False, limit: int | None = None,
+    limit_kept: bool = False,
 ) -> SplitSource:
     """A hub split (the Parquet export when the repository only holds a script); ``limit``: the
-    first rows only, e.g. to check a declaration."""
+    first rows only (with ``limit_kept``, the first rows the filter keeps), e.g. to check a declaration."""
     hub = spec.hub
     if hub is None:
         raise ConfigError(f"task {spec.name!r} has no hub source")
@@ -180,7 +180,7 @@ def open_hub_split(
     where = f"hub:{hub.path}" + (f"/{hub.name}" if hub.name else "") + f"[{hub.splits[split]}]"
     if request != declared_request(hub):
         where += f"@{request.revision_used}"
-    hub_rows = HubRows(spec, rows if limit is None else itertools.islice(rows, limit), where, request)
+    hub_rows = HubRows(spec, rows, where, request, limit, limit_kept)
     fingerprint = getattr(rows, "_fingerprint", None)
     identity = {"hub": where, "fingerprint": fingerprint} if fingerprint else None
     return SplitSource(spec, split, where, identity, lambda: iter(hub_rows), hub.columns, hub.label_map, hub_rows)

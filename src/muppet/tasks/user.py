@@ -15,6 +15,7 @@ hub:                              # optional, or instead of local
   path: org/dataset
   splits: {train: train, dev: validation}
   columns: {text_a: text, label: label}
+  filter: {label: {"!=": -1}}     # optional: ==, !=, in, not in; also revision, data_dir, data_files, export_subset
 ```
 
 ``tasks:`` in a run config names such files (``tasks: [rte, ./my_reviews.yaml]``).
