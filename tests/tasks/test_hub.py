@@ -277,6 +277,15 @@ def test_wrong_label_values_stop_a_run_before_any_full_read(hub_root: Path) -> N
     assert all(streaming for _, streaming in calls)  # nothing was read in full
 
 
+def test_a_run_offline_says_it_once_per_task() -> None:
+    specs = [nli_task("org/one"), nli_task("org/two")]  # train and dev each, nothing reachable
+    with pytest.raises(DataError) as info:
+        plan_tasks(specs, {s.name: "cls/x" for s in specs}, progress=False, data_dir=None, source="hub")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2 and all("the Hub cannot be reached" in line for line in lines)
+    assert "'t_one'" in lines[0] and "'t_two'" in lines[1]
+
+
 # --------------------------------------------------------------------------- check-hub
 
 
