@@ -98,11 +98,12 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
     )
-    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | cache |")
-    print("|---|---|---|---|---|---|---|")
+    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "
+          "| cache |")
+    print("|---|---|---|---|---|---|---|---|")
     for t in tasks:
         print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
-              f"{t.dropped_leaks:,} | {'hit' if t.cached else 'built'} |")
+              f"{t.dropped_leaks:,} | {t.filtered:,} | {'hit' if t.cached else 'built'} |")
     return 0
 
 
@@ -175,6 +176,30 @@ def _cmd_tasks_validate(args: argparse.Namespace) -> int:
         failed += not report.ok
         records += sum(s.records for s in report.splits)
     print(f"\n{len(specs)} task(s), {records:,} records: {len(specs) - failed} OK, {failed} with problems")
+    return 1 if failed else 0
+
+
+def _cmd_tasks_check_hub(args: argparse.Namespace) -> int:
+    from muppet.tasks.hub_check import check_task, format_checks
+    from muppet.tasks.mixtures import expand
+    from muppet.tasks.spec import all_tasks
+
+    if args.all:
+        specs = [s for s in all_tasks() if s.hub is not None]
+    elif args.names:
+        specs, _ = expand(args.names, None)
+    else:
+        raise MuppetError("name tasks (or mixtures, or task files) to check, or pass --all")
+    without = [s.name for s in specs if s.hub is None]
+    if without:
+        raise MuppetError(f"no hub source: {', '.join(without)}")
+    checks = []
+    for spec in specs:
+        checks += check_task(spec, rows=args.rows)
+    for line in format_checks(checks):
+        print(line, flush=True)
+    failed = len({c.task for c in checks if not c.ok})
+    print(f"\n{len(specs)} task(s), {sum(c.rows for c in checks):,} rows checked: {len(specs) - failed} OK, {failed} failed")
     return 1 if failed else 0
 
 
@@ -277,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--max-length", type=int, default=256, help="tokens; longer examples count as overlong")
     tv.add_argument("--no-tokenize", action="store_true", help="skip the overlong count")
     tv.set_defaults(func=_cmd_tasks_validate)
+
+    tc = tsub.add_parser("check-hub", help="stream a few rows of every hub split through its declaration (needs network)")
+    tc.add_argument("names", nargs="*", help="tasks, mixtures or task files")
+    tc.add_argument("--all", action="store_true", help="every catalogued task with a hub source")
+    tc.add_argument("--rows", type=int, default=20, help="rows read per split (default: 20)")
+    tc.set_defaults(func=_cmd_tasks_check_hub)
 
     rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
     rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")

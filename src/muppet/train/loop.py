@@ -107,6 +107,7 @@ def results_table(tasks: Sequence[TaskData], results: dict[str, dict[str, float]
                 "score": results.get(task.name, {}).get(metric, float("nan")),
                 "random": ref["random"],
                 "trivial": ref["trivial"],
+                "filtered": task.filtered,  # source rows the hub filter left out
             }
         )
     return rows
