@@ -187,6 +187,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from muppet.integrations.heads import export_task
+
+    out = export_task(args.export, args.task, args.out)
+    print(f"{args.task}: {out} (loads with plain transformers)")
+    return 0
+
+
 def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -277,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--max-length", type=int, default=256, help="tokens; longer examples count as overlong")
     tv.add_argument("--no-tokenize", action="store_true", help="skip the overlong count")
     tv.set_defaults(func=_cmd_tasks_validate)
+
+    ex = sub.add_parser("export", help="one task's head on its AutoModelFor* class, for plain transformers")
+    ex.add_argument("export", help="a muppet export folder")
+    ex.add_argument("out", help="the new folder")
+    ex.add_argument("--task", required=True, help="the task whose head to write")
+    ex.set_defaults(func=_cmd_export)
 
     rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
     rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")
