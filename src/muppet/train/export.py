@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from muppet import __version__
 from muppet.backbone import Backbone
 from muppet.errors import ConfigError
+from muppet.integrations import st
 from muppet.model import MultiTaskModel
 from muppet.tasks.spec import TaskSpec, spec_from_dict, spec_to_dict
 
@@ -48,6 +49,7 @@ def export_model(
     tmp.mkdir(parents=True)
     model.backbone.model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
+    st.copy_modules(base_model, tmp)
     heads = {
         f"{name}.{key}": value.detach().cpu().contiguous()
         for name, module in model.heads.items()
