@@ -59,6 +59,7 @@ class TaskData:
     skipped: int  # malformed records skipped (on_bad_record=skip)
     dropped_leaks: int = 0  # training examples dropped because their text is evaluated (leakage=drop)
     cached: bool = False  # features read back from the cache
+    data_key: str | None = None  # the training records' identity (declaration + source files or hub fingerprint)
 
     @property
     def name(self) -> str:
@@ -185,6 +186,7 @@ def featurize_plan(
         skipped=plan.skipped,
         dropped_leaks=plan.dropped_leaks,
         cached=train.cached and evals.cached,
+        data_key=plan.train_store.key,
     )
 
 

@@ -135,6 +135,8 @@ class Family(ABC):
     needs_decoder: ClassVar[bool] = False
     # True where evaluation generates text instead of reading logits.
     generates: ClassVar[bool] = False
+    # The Hub's task type for this family's results in a model card's ``model-index``.
+    hub_task: ClassVar[str] = "other"
 
     # --- reading -----------------------------------------------------------------------
     @abstractmethod

@@ -49,6 +49,7 @@ def regression_scale(spec: TaskSpec) -> tuple[float, float]:
 class Classification(Family):
     name = "classification"
     default_metric = "accuracy"
+    hub_task = "text-classification"
 
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or ("pearson" if spec.is_regression else "accuracy")

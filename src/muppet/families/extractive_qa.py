@@ -89,6 +89,7 @@ class SpanHead(nn.Module):
 class ExtractiveQA(Family):
     name = "extractive_qa"
     default_metric = "f1"
+    hub_task = "question-answering"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         context = text(fields, "context")

@@ -51,6 +51,7 @@ class RankingHead(nn.Module):
 class MultipleChoice(Family):
     name = "multiple_choice"
     default_metric = "accuracy"
+    hub_task = "multiple-choice"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         choices = fields.get("choices")
