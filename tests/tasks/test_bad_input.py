@@ -216,7 +216,8 @@ def test_xml_entity_expansion_bomb(tmp_path: Path, task: str) -> None:
     entities = ['<!ENTITY e0 "haha">'] + [f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10)]
     bomb = f'<!DOCTYPE data [{"".join(entities)}]>\n<data><text id="n1"><text_body>&e9;</text_body></text></data>'
     path.write_text(bomb, encoding="utf-8")
-    file_error(case, tmp_path, re.escape(str(path)) + r":\d+")
+    # defusedxml refuses the entity declarations themselves, before any line of content is read
+    file_error(case, tmp_path, re.escape(str(path)) + ": refused XML with entity or DTD declarations")
 
 
 @pytest.mark.parametrize("task", [t for t in TASK_PARAMS if CASES[t].layout == "document"])
