@@ -40,6 +40,8 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
         print(format_table(summary["results"]))
         if summary.get("export"):
             print(f"\nExport: {summary['export']}")
+        if summary.get("pushed"):
+            print(f"Pushed: {summary['pushed']}")
     return 0
 
 
@@ -212,6 +214,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from muppet.integrations.heads import export_task
+
+    out = export_task(args.export, args.task, args.out)
+    print(f"{args.task}: {out} (loads with plain transformers)")
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from muppet.integrations.hub_push import push
+
+    url = push(args.export, args.repo_id, private=True if args.private else None, revision=args.revision)
+    print(f"Pushed {args.export} to {args.repo_id}: {url}")
+    return 0
+
+
 def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -308,6 +326,19 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--all", action="store_true", help="every catalogued task with a hub source")
     tc.add_argument("--rows", type=int, default=20, help="rows read per split (default: 20)")
     tc.set_defaults(func=_cmd_tasks_check_hub)
+
+    ex = sub.add_parser("export", help="one task's head on its AutoModelFor* class, for plain transformers")
+    ex.add_argument("export", help="a muppet export folder")
+    ex.add_argument("out", help="the new folder")
+    ex.add_argument("--task", required=True, help="the task whose head to write")
+    ex.set_defaults(func=_cmd_export)
+
+    pu = sub.add_parser("push", help="upload an export to the Hugging Face Hub with its transfer card")
+    pu.add_argument("export", help="a muppet export folder")
+    pu.add_argument("repo_id", help="the Hub model repo (created when missing)")
+    pu.add_argument("--private", action="store_true", help="create the repo private")
+    pu.add_argument("--revision", help="a branch to push to (created when missing)")
+    pu.set_defaults(func=_cmd_push)
 
     rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
     rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")

@@ -62,6 +62,7 @@ class TaskData:
     dropped_leaks: int = 0  # training examples dropped because their text is evaluated (leakage=drop)
     cached: bool = False  # features read back from the cache
     filtered: int = 0  # source rows the hub filter left out on purpose (e.g. SNLI's unlabeled rows)
+    data_key: str | None = None  # the training records' identity (declaration + source files or hub fingerprint)
 
     @property
     def name(self) -> str:
@@ -192,6 +193,7 @@ def featurize_plan(
         dropped_leaks=plan.dropped_leaks,
         cached=train.cached and evals.cached,
         filtered=plan.filtered,
+        data_key=plan.train_store.key,
     )
 
 
