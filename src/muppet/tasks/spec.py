@@ -193,4 +193,5 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{prefix}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
     if error["type"] == "missing":
         return f"{prefix}missing {key!r}"
-    return f"{'.'.join(loc)}: {error['msg'].lower()} (got {error.get('input')!r:.60})"
+    msg = error["msg"]
+    return f"{'.'.join(loc)}: {msg[:1].lower()}{msg[1:]} (got {error.get('input')!r:.60})"
