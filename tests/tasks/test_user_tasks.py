@@ -87,8 +87,12 @@ def test_user_tasks_train_end_to_end(tiny_root: Path, tmp_path: Path) -> None:
         ({"name": "x", "labels": ["a", "b"]}, "missing 'family'"),
         ({"name": "x", "family": "ranking", "hub": {"path": "a/b"}}, "family 'ranking'"),
         ({"name": "x", "family": "classification", "hub": {"path": "a/b"}}, "needs either labels or label_range"),
-        ({"name": "x", "family": "classification", "labels": ["a", "b"], "local": {"format": "jsonl"}}, "needs 'format' and 'splits'"),
-        ({"name": "x", "family": "classification", "labels": ["a", "b"], "hub": {"path": "a/b", "split": {}}}, "unknown key 'split'"),
+        ({"name": "x", "family": "classification", "labels": ["a", "b"], "local": {"format": "jsonl"}}, "local: missing 'splits'"),
+        ({"name": "x", "family": "classification", "labels": ["a", "b"], "hub": {"path": "a/b", "split": {}}},
+         "hub: unknown key 'split'; did you mean 'splits'"),
+        ({"name": "x", "family": "classification", "labels": ["a", ["b"]], "hub": {"path": "a/b"}}, r"labels\.1: input should be a valid string"),
+        ({"name": "x", "family": "regression", "label_range": ["low", 5], "hub": {"path": "a/b"}}, r"label_range\.0: input should be a valid number"),
+        ({"name": "x", "family": "classification", "labels": ["a", "b"], "hub": "a/b"}, "hub: input should be a dictionary"),
     ],
 )
 def test_task_file_errors(tmp_path: Path, content: dict, message: str) -> None:
