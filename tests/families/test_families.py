@@ -83,6 +83,7 @@ def test_family_path(model_kind: str, kind: str) -> None:
     assert len(preds) == len(recs)
     scores = fam.metrics(preds, recs, spec)
     assert fam.metric_name(spec) in scores and all(isinstance(v, float) for v in scores.values())
+    assert set(scores) <= set(fam.metric_units)  # every metric has a declared unit (reports scale by it)
     ref = fam.chance(recs, spec)
     assert set(ref) == {"random", "trivial"}
 

@@ -120,6 +120,9 @@ class Family(ABC):
     needs_decoder: ClassVar[bool] = False
     # True where evaluation generates text instead of reading logits.
     generates: ClassVar[bool] = False
+    # The unit of each metric ``metrics`` returns: "fraction" (0..1), "percent" (0..100),
+    # "correlation" (-1..1) or "points" (0..100, no % sign); reports scale and label by it.
+    metric_units: ClassVar[Mapping[str, str]] = {}
 
     # --- reading -----------------------------------------------------------------------
     @abstractmethod

@@ -49,6 +49,8 @@ def regression_scale(spec: TaskSpec) -> tuple[float, float]:
 class Classification(Family):
     name = "classification"
     default_metric = "accuracy"
+    metric_units = {"accuracy": "fraction", "f1_macro": "fraction", "mcc": "correlation",
+                    "pearson": "correlation", "spearman": "correlation"}
 
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or ("pearson" if spec.is_regression else "accuracy")

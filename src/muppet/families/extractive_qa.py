@@ -79,6 +79,7 @@ class SpanHead(nn.Module):
 class ExtractiveQA(Family):
     name = "extractive_qa"
     default_metric = "f1"
+    metric_units = {"exact_match": "percent", "f1": "percent"}
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         context = text(fields, "context")

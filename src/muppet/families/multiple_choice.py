@@ -41,6 +41,7 @@ class RankingHead(nn.Module):
 class MultipleChoice(Family):
     name = "multiple_choice"
     default_metric = "accuracy"
+    metric_units = {"accuracy": "fraction"}
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         choices = fields.get("choices")

@@ -33,6 +33,7 @@ def lead(document: str) -> str:
 class Summarization(Family):
     name = "summarization"
     default_metric = "rougeL"
+    metric_units = {"rouge1": "points", "rouge2": "points", "rougeL": "points"}
     needs_decoder = True
     generates = True
 
