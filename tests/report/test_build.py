@@ -119,6 +119,11 @@ def test_cli_end_to_end(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["report", str(sweep), "--baseline", "nope"]) == 2
     assert "baseline 'nope' is not one of the swept models" in capsys.readouterr().err
     assert main(["report", str(sweep.parent / "absent")]) == 2
+    capsys.readouterr()
+    (sweep.parent / "taken").write_text("a file, not a folder", encoding="utf-8")
+    assert main(["report", str(sweep), "--out", str(sweep.parent / "taken")]) == 2
+    out, err = capsys.readouterr()
+    assert f"cannot write the report into {sweep.parent / 'taken'}" in err and "Traceback" not in out + err
     (sweep / "results.csv").write_text("model,task,value\nm,t,1\n", encoding="utf-8")
     assert main(["report", str(sweep)]) == 2
     assert "missing column(s) fraction, n_train, seed" in capsys.readouterr().err

@@ -173,10 +173,14 @@ def write_report(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[s
     from muppet.report.plots import write_plots
 
     report = build_report(sweep_dir, out_dir, run_dirs, baseline, split)
-    report.out_dir.mkdir(parents=True, exist_ok=True)
-    report.plots = write_plots(report)
-    for name, text in (("report.md", render_markdown(report)), ("report.json", json.dumps(report_json(report), indent=1))):
-        tmp = report.out_dir / f".{name}.tmp"
-        tmp.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-        tmp.replace(report.out_dir / name)  # complete or absent: a study's summary reads report.json back
+    try:
+        report.out_dir.mkdir(parents=True, exist_ok=True)
+        report.plots = write_plots(report)
+        for name, text in (("report.md", render_markdown(report)),
+                           ("report.json", json.dumps(report_json(report), indent=1))):
+            tmp = report.out_dir / f".{name}.tmp"
+            tmp.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+            tmp.replace(report.out_dir / name)  # complete or absent: a study's summary reads report.json back
+    except OSError as exc:
+        raise MuppetError(f"cannot write the report into {report.out_dir} ({exc.strerror or exc})") from None
     return report

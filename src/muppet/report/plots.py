@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from muppet.report.aggregate import SMOOTHING_WINDOW, Gain, moving_average, ordered
+from muppet.report.aggregate import SMOOTHING_WINDOW, Cell, Gain, moving_average, ordered
 from muppet.report.format import fmt_fraction, fmt_n_train, safe_name
 from muppet.report.read import ModelInfo, RunLog
 
@@ -64,18 +64,22 @@ def _legend(ax: Any, count: int) -> None:
         ax.legend(fontsize=8, loc="best")
 
 
+def _series(points: Sequence[Cell | Gain], model: str, scale: float) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """A model's means and spreads, in points, by fraction."""
+    own = sorted((p for p in points if p.model == model), key=lambda p: p.fraction)
+    return ([p.fraction for p in own], np.array([p.mean * scale for p in own]),
+            np.array([(p.std or 0.0) * scale for p in own]))
+
+
 def plot_sample_efficiency(path: Path, report: Report, task: str, split: str) -> None:
     cells = [c for c in report.cells if c.task == task and c.split == split]
     metric, scale, unit = report.metrics[task], report.scales[task], report.unit_label(task)
     fig = _figure(7.0, 4.4)
     ax = fig.add_subplot()
     for i, info in enumerate(report.models):
-        own = sorted((c for c in cells if c.model == info.model), key=lambda c: c.fraction)
-        if not own:
+        x, y, sd = _series(cells, info.model, scale)
+        if not x:
             continue
-        x = [c.fraction for c in own]
-        y = np.array([c.mean * scale for c in own])
-        sd = np.array([(c.std or 0.0) * scale for c in own])
         is_base = info.model == report.baseline
         label = _legend_label(info) + (" — baseline" if is_base else "")
         (line,) = ax.plot(x, y, "--" if is_base else "-", marker="o", ms=4, color=f"C{i % 10}", label=label)
@@ -95,12 +99,9 @@ def plot_gains(path: Path, report: Report, task: str, split: str) -> None:
     ax = fig.add_subplot()
     ax.axhline(0.0, color="black", linewidth=0.8)
     for i, info in enumerate(models):
-        own = sorted((g for g in gains if g.model == info.model), key=lambda g: g.fraction)
-        if not own:
+        x, y, sd = _series(gains, info.model, scale)
+        if not x:
             continue
-        x = [g.fraction for g in own]
-        y = np.array([g.mean * scale for g in own])
-        sd = np.array([(g.std or 0.0) * scale for g in own])
         (line,) = ax.plot(x, y, marker="o", ms=4, color=f"C{i % 10}", label=_legend_label(info))
         if len(x) == 1:  # a band over a single fraction has no width: draw the spread as a bar
             ax.errorbar(x, y, yerr=sd, color=line.get_color(), capsize=3, linewidth=1.0)
