@@ -172,10 +172,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     report = write_report(args.dir, args.out, args.runs, args.baseline, args.split)
     print(f"Report: {report.out_dir / 'report.md'} ({len(report.plots)} plot(s), "
-          f"{len(report.missing)} missing run(s))")
-    if report.incomplete or report.without_value:
-        print(f"muppet: warning: {len(report.incomplete)} run(s) lack their headline metric on a split, "
-              f"{len(report.without_value)} row(s) of {report.results_path} have no finite value: "
+          f"{len(report.gaps.missing)} missing run(s))")
+    if report.gaps.incomplete or report.gaps.without_value:
+        print(f"muppet: warning: {len(report.gaps.incomplete)} run(s) lack their headline metric on a split, "
+              f"{len(report.gaps.without_value)} row(s) of {report.results.path} have no finite value: "
               "named under 'Missing cells' in report.md", file=sys.stderr)
     return 0
 

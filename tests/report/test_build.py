@@ -74,7 +74,7 @@ def test_missing_cells_and_sweep_yaml(sweep: Path) -> None:
     }), encoding="utf-8")
     report = write_report(sweep, out_dir=sweep.parent / "out", split="test")
     md = (sweep.parent / "out" / "report.md").read_text(encoding="utf-8")
-    missing = {(m["model"], m["task"], m["fraction"], m["seed"]) for m in report.missing}
+    missing = {(m["model"], m["task"], m["fraction"], m["seed"]) for m in report.gaps.missing}
     assert (EXPORT, "rte", 0.01, 2) in missing and (VANILLA, "toy_qa", 1.0, 3) in missing
     assert len(missing) == 1 + 2 * 2 * 3  # the dropped run and the whole of seed 3
     assert "## Missing cells" in md and "13 of 48" in md and "from sweep.yaml" in md
@@ -108,7 +108,7 @@ def test_build_report_with_only_a_config(tmp_path: Path) -> None:
     (tmp_path / "sweep.yaml").write_text(yaml.safe_dump({
         "models": [VANILLA], "tasks": ["rte"], "fractions": [0.1], "seeds": 2}), encoding="utf-8")
     report = build_report(tmp_path)  # no results.csv yet: everything is missing
-    assert report.cells == [] and len(report.missing) == 1 and report.missing[0]["fraction"] == fraction_key(0.1)
+    assert report.cells == [] and len(report.gaps.missing) == 1 and report.gaps.missing[0]["fraction"] == fraction_key(0.1)
 
 
 def test_cli_end_to_end(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,31 +41,40 @@ class Grid:
 
 
 @dataclass
+class Gaps:
+    """What results.csv lacks of the grid, and the rows of it that hold no result."""
+
+    missing: list[dict[str, Any]]  # (model, task, fraction, seed) runs of the grid without a row
+    incomplete: list[dict[str, Any]]  # runs with rows but without a finite headline metric on a split
+    without_value: list[dict[str, Any]]  # rows without a finite value, with their line in results.csv
+
+
+@dataclass
 class Report:
     sweep_dir: Path
     out_dir: Path
     split: str
-    baseline: str | None
-    config: dict[str, Any]
-    results_path: Path
-    rows: pd.DataFrame
-    without_value: list[dict[str, Any]]  # the rows of results.csv without a finite value, with their line
+    grid: Grid
+    results: Results
     models: list[ModelInfo]
-    tasks: list[str]
-    fractions: list[float]
-    seeds: list[int]
+    baseline: str | None
     metrics: dict[str, str]  # task -> headline metric
     units: dict[str, str]  # task -> unit of its headline metric, as its family declares it
     cells: list[agg.Cell]
     gains: list[agg.Gain]
-    missing: list[dict[str, Any]]
-    incomplete: list[dict[str, Any]]
+    gaps: Gaps
     plot_splits: dict[str, str | None]
     scaling: list[dict[str, Any]]
     runs: list[RunLog]
-    wall: dict[str, dict[str, float]]
-    n_train: dict[tuple[str, float], tuple[int, int]]
     plots: dict[str, str] = field(default_factory=dict)  # kind or kind:task -> file name
+
+    @cached_property
+    def wall(self) -> dict[str, dict[str, float]]:
+        return agg.wall_time(self.results.rows)
+
+    @cached_property
+    def n_train(self) -> dict[tuple[str, float], tuple[int, int]]:
+        return agg.n_train_table(self.results.rows)
 
     @property
     def scales(self) -> dict[str, float]:
@@ -115,6 +125,14 @@ def _read(sweep_dir: Path) -> tuple[Grid, Results]:
     return grid, results
 
 
+def _gaps(grid: Grid, results: Results, metrics: dict[str, str]) -> Gaps:
+    return Gaps(
+        missing=agg.missing_cells(results.every, grid.models, grid.tasks, grid.fractions, grid.seeds),
+        incomplete=agg.incomplete_cells(results.rows, results.without_value, metrics),
+        without_value=results.without_value.to_dict("records"),
+    )
+
+
 def build_report(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None,
                  run_dirs: Sequence[str | os.PathLike[str]] = (), baseline: str | None = None,
                  split: str = "dev") -> Report:
@@ -123,26 +141,20 @@ def build_report(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[s
     if not sweep_dir.is_dir():
         raise MuppetError(f"sweep directory {sweep_dir} does not exist")
     grid, results = _read(sweep_dir)
-    rows = results.rows
     infos = [model_info(m, sweep_dir, grid.config.get("paths", {}).get(m)) for m in grid.models]
     assign_labels(infos)
     base = _resolve_baseline(baseline or grid.config.get("baseline"), infos)
     present = results.every.groupby("task", sort=False)["metric"].agg(list).to_dict()
     metrics = {t: agg.headline_metric(t, present.get(t, [])) for t in grid.tasks}
-    cells = agg.aggregate(rows, metrics)
+    cells = agg.aggregate(results.rows, metrics)
     plot_splits = {t: agg.plot_split(cells, t, split) for t in grid.tasks}
     return Report(
-        sweep_dir=sweep_dir, out_dir=Path(out_dir) if out_dir else sweep_dir, split=split, baseline=base,
-        config=grid.config, results_path=results.path, rows=rows,
-        without_value=results.without_value.to_dict("records"), models=infos, tasks=grid.tasks,
-        fractions=grid.fractions, seeds=grid.seeds, metrics=metrics,
+        sweep_dir=sweep_dir, out_dir=Path(out_dir) if out_dir else sweep_dir, split=split, grid=grid,
+        results=results, models=infos, baseline=base, metrics=metrics,
         units={t: agg.task_unit(t, metrics[t]) for t in grid.tasks}, cells=cells,
-        gains=agg.compute_gains(cells, base) if base else [],
-        missing=agg.missing_cells(results.every, grid.models, grid.tasks,
-                                  grid.fractions, grid.seeds),
-        incomplete=agg.incomplete_cells(rows, results.without_value, metrics), plot_splits=plot_splits,
-        scaling=agg.task_count_scaling(cells, {i.model: i for i in infos}, plot_splits),
-        runs=discover_runs(infos, run_dirs), wall=agg.wall_time(rows), n_train=agg.n_train_table(rows),
+        gains=agg.compute_gains(cells, base) if base else [], gaps=_gaps(grid, results, metrics),
+        plot_splits=plot_splits, scaling=agg.task_count_scaling(cells, {i.model: i for i in infos}, plot_splits),
+        runs=discover_runs(infos, run_dirs),
     )
 
 
@@ -151,13 +163,13 @@ def report_json(report: Report) -> dict[str, Any]:
         "sweep_dir": str(report.sweep_dir), "split": report.split, "baseline": report.baseline,
         "models": [{**asdict(i), "task_count": i.task_count} for i in report.models],
         "tasks": [{"task": t, "metric": report.metrics[t], "display_scale": report.scales[t],
-                   "plot_split": report.plot_splits[t]} for t in report.tasks],
-        "fractions": report.fractions, "seeds": report.seeds,
+                   "plot_split": report.plot_splits[t]} for t in report.grid.tasks],
+        "fractions": report.grid.fractions, "seeds": report.grid.seeds,
         "n_train": [{"task": t, "fraction": f, "min": lo, "max": hi} for (t, f), (lo, hi) in report.n_train.items()],
         "cells": [c.to_json() for c in report.cells],
         "gains": [g.to_json() for g in report.gains],
-        "missing": report.missing, "incomplete": report.incomplete,
-        "rows_without_value": len(report.without_value), "without_value": report.without_value,
+        "missing": report.gaps.missing, "incomplete": report.gaps.incomplete,
+        "rows_without_value": len(report.gaps.without_value), "without_value": report.gaps.without_value,
         "task_count_scaling": report.scaling,
         "runs": [agg.run_summary(r) for r in report.runs],
         "wall_time": report.wall,

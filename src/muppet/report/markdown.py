@@ -46,7 +46,7 @@ def _score_tables(report: Report, task: str, splits: list[str], fractions: list[
         rows = []
         for info in report.models:
             name = info.label + (" (baseline)" if info.model == report.baseline else "")
-            rows.append([name, *(_mean_std(cells.get((info.model, split, f)), report.scales[task], len(report.seeds))
+            rows.append([name, *(_mean_std(cells.get((info.model, split, f)), report.scales[task], len(report.grid.seeds))
                                  for f in fractions)])
         lines += table(header, rows) + [""]
     return lines
@@ -84,10 +84,10 @@ def _task_section(report: Report, task: str) -> list[str]:
 
 
 def _missing_what(report: Report, by_fraction: dict[float, list[int]]) -> str:
-    if len(by_fraction) == len(report.fractions) and all(len(s) == len(report.seeds) for s in by_fraction.values()):
+    if len(by_fraction) == len(report.grid.fractions) and all(len(s) == len(report.grid.seeds) for s in by_fraction.values()):
         return "all fractions and seeds"
     return "; ".join(
-        f"{fmt_fraction(f)}: " + ("all seeds" if len(s) == len(report.seeds) else
+        f"{fmt_fraction(f)}: " + ("all seeds" if len(s) == len(report.grid.seeds) else
                                   ("seed " if len(s) == 1 else "seeds ") + ", ".join(str(x) for x in s))
         for f, s in sorted(by_fraction.items())
     )
@@ -95,7 +95,7 @@ def _missing_what(report: Report, by_fraction: dict[float, list[int]]) -> str:
 
 def _missing_runs(report: Report) -> list[str]:
     grouped: dict[tuple[str, str], dict[float, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for m in report.missing:
+    for m in report.gaps.missing:
         grouped[(m["model"], m["task"])][m["fraction"]].append(m["seed"])
     rows = [[report.info(model).label, task, _missing_what(report, by_fraction)]
             for (model, task), by_fraction in grouped.items()]
@@ -108,35 +108,35 @@ def _missing_runs(report: Report) -> list[str]:
 
 
 def _incomplete_runs(report: Report) -> list[str]:
-    if not report.incomplete:
+    if not report.gaps.incomplete:
         return []
-    lines = [f"{len(report.incomplete)} run(s) have rows but lack the headline metric on a split:", ""]
+    lines = [f"{len(report.gaps.incomplete)} run(s) have rows but lack the headline metric on a split:", ""]
     rows = [[report.info(i["model"]).label, i["task"], fmt_fraction(i["fraction"]), str(i["seed"]),
-             ", ".join(i["splits"])] for i in report.incomplete[:MAX_MISSING_ROWS]]
+             ", ".join(i["splits"])] for i in report.gaps.incomplete[:MAX_MISSING_ROWS]]
     return lines + table(["model", "task", "fraction", "seed", "missing split"], rows) + [""]
 
 
 def _rows_without_value(report: Report) -> list[str]:
-    if not report.without_value:
+    if not report.gaps.without_value:
         return []
-    lines = [f"{len(report.without_value)} row(s) of results.csv have no finite value (NaN or empty) and were "
-             f"left out (`{report.results_path}`, by line):", ""]
+    lines = [f"{len(report.gaps.without_value)} row(s) of results.csv have no finite value (NaN or empty) and were "
+             f"left out (`{report.results.path}`, by line):", ""]
     rows = [[str(r["line"]), report.info(r["model"]).label, r["task"], fmt_fraction(r["fraction"]), str(r["seed"]),
-             r["split"], r["metric"], r["value"] or "(empty)"] for r in report.without_value[:MAX_MISSING_ROWS]]
+             r["split"], r["metric"], r["value"] or "(empty)"] for r in report.gaps.without_value[:MAX_MISSING_ROWS]]
     lines += table(["line", "model", "task", "fraction", "seed", "split", "metric", "value"], rows) + [""]
-    if len(report.without_value) > MAX_MISSING_ROWS:
-        lines += [f"… and {len(report.without_value) - MAX_MISSING_ROWS} more; see report.json.", ""]
+    if len(report.gaps.without_value) > MAX_MISSING_ROWS:
+        lines += [f"… and {len(report.gaps.without_value) - MAX_MISSING_ROWS} more; see report.json.", ""]
     return lines
 
 
 def _missing_section(report: Report) -> list[str]:
     lines = ["## Missing cells", ""]
-    source = "sweep.yaml" if report.config else "the union of the values present in results.csv"
-    total = len(report.models) * len(report.tasks) * len(report.fractions) * len(report.seeds)
-    if not report.missing and not report.incomplete and not report.without_value:
+    source = "sweep.yaml" if report.grid.config else "the union of the values present in results.csv"
+    total = len(report.models) * len(report.grid.tasks) * len(report.grid.fractions) * len(report.grid.seeds)
+    if not report.gaps.missing and not report.gaps.incomplete and not report.gaps.without_value:
         return lines + [f"None: all {total} (model, task, fraction, seed) runs of the grid (from {source}) "
                         "have results.", ""]
-    lines += [f"{len(report.missing)} of {total} (model, task, fraction, seed) runs of the grid (from {source}) "
+    lines += [f"{len(report.gaps.missing)} of {total} (model, task, fraction, seed) runs of the grid (from {source}) "
               "have no row in results.csv (still running, or failed):", ""]
     return lines + _missing_runs(report) + _incomplete_runs(report) + _rows_without_value(report)
 
@@ -144,9 +144,9 @@ def _missing_section(report: Report) -> list[str]:
 def _n_train_table(report: Report) -> list[str]:
     if not report.n_train:
         return []
-    rows = [[task, *(fmt_n_train(report.n_train.get((task, f))) for f in report.fractions)] for task in report.tasks]
+    rows = [[task, *(fmt_n_train(report.n_train.get((task, f))) for f in report.grid.fractions)] for task in report.grid.tasks]
     return ["Training examples per task and fraction:", ""] + \
-        table(["task", *(fmt_fraction(f) for f in report.fractions)], rows) + [""]
+        table(["task", *(fmt_fraction(f) for f in report.grid.fractions)], rows) + [""]
 
 
 def _sweep_section(report: Report) -> list[str]:
@@ -158,11 +158,11 @@ def _sweep_section(report: Report) -> list[str]:
                      "–" if info.steps is None else f"{info.steps:,}", info.base_model or "–", role])
     lines += table(["model", "as given", "pre-finetuning tasks", "steps", "base model", ""], rows) + [""]
     lines += [
-        f"- Tasks: {', '.join(f'{t} ({report.metrics[t]})' for t in report.tasks) or '–'}",
-        f"- Fractions of the training data: {', '.join(fmt_fraction(f) for f in report.fractions) or '–'}",
-        f"- Seeds: {', '.join(str(s) for s in report.seeds) or '–'}",
-        f"- Grid from: {'sweep.yaml' if report.config else 'the values present in results.csv'}; "
-        f"{len(report.rows):,} result rows.",
+        f"- Tasks: {', '.join(f'{t} ({report.metrics[t]})' for t in report.grid.tasks) or '–'}",
+        f"- Fractions of the training data: {', '.join(fmt_fraction(f) for f in report.grid.fractions) or '–'}",
+        f"- Seeds: {', '.join(str(s) for s in report.grid.seeds) or '–'}",
+        f"- Grid from: {'sweep.yaml' if report.grid.config else 'the values present in results.csv'}; "
+        f"{len(report.results.rows):,} result rows.",
         "",
     ]
     return lines + _n_train_table(report)
@@ -230,7 +230,7 @@ def render_markdown(report: Report) -> str:
         lines += ["## Gains at a glance", "",
                   f"![gain over {report.info(report.baseline).label}]({report.plots['gains']})", ""]
     lines += ["## Results per task", ""]
-    for task in report.tasks:
+    for task in report.grid.tasks:
         lines += _task_section(report, task)
     lines += _scaling_section(report) + _runs_section(report) + _missing_section(report) + _wall_section(report)
     return "\n".join(lines).rstrip() + "\n"

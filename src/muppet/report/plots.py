@@ -145,7 +145,7 @@ def plot_gain_overview(path: Path, report: Report) -> Any:
 
     The view for ablations, which compare many models at one fraction and would otherwise be
     one dot per model in each task's gain plot."""
-    tasks = [t for t in report.tasks if any(g.task == t and g.split == report.plot_splits.get(t) for g in report.gains)]
+    tasks = [t for t in report.grid.tasks if any(g.task == t and g.split == report.plot_splits.get(t) for g in report.gains)]
     models = [i for i in report.models if i.model != report.baseline]
     fractions = sorted({g.fraction for g in report.gains})
     ncols = min(2, len(tasks))
@@ -273,7 +273,7 @@ def _task_plots(report: Report, task: str) -> dict[str, str]:
 def write_plots(report: Report) -> dict[str, str]:
     """Draw every plot the report has data for; kind (or kind:task) -> file name in ``out_dir``."""
     plots: dict[str, str] = {}
-    for task in report.tasks:
+    for task in report.grid.tasks:
         plots |= _task_plots(report, task)
     if any(g.split == report.plot_splits.get(g.task) for g in report.gains):
         plot_gain_overview(report.out_dir / "gains.png", report)
