@@ -126,7 +126,7 @@ def test_cli_end_to_end(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert f"cannot write the report into {sweep.parent / 'taken'}" in err and "Traceback" not in out + err
     (sweep / "results.csv").write_text("model,task,value\nm,t,1\n", encoding="utf-8")
     assert main(["report", str(sweep)]) == 2
-    assert "missing column(s) fraction, n_train, seed" in capsys.readouterr().err
+    assert "missing or repeated column(s) fraction, n_train, seed" in capsys.readouterr().err
 
 
 def test_rows_without_a_value_are_named_by_line_and_cell(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,12 @@ def get_family(name: str) -> Family:
     return FAMILY_REGISTRY[name]
 
 
+def all_families() -> list[Family]:
+    if not len(FAMILY_REGISTRY):
+        _register_builtin()
+    return [family for _, family in FAMILY_REGISTRY.items()]
+
+
 def _register_builtin() -> None:
     from muppet.families.classification import Classification
     from muppet.families.extractive_qa import ExtractiveQA
@@ -24,4 +30,4 @@ def _register_builtin() -> None:
         FAMILY_REGISTRY.register(family.name, family)
 
 
-__all__ = ["FAMILY_REGISTRY", "Family", "FeatureSettings", "RowView", "get_family"]
+__all__ = ["FAMILY_REGISTRY", "Family", "FeatureSettings", "RowView", "all_families", "get_family"]

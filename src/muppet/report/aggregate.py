@@ -119,15 +119,14 @@ def metric_unit(metric: str, family: str | None = None) -> str:
     """The unit a family declares for ``metric`` (``Family.metric_units``). Without a family (a
     task the catalogue does not know), the unit every family reporting that metric agrees on;
     "as reported" where none declares it, so that a value is never rescaled by a guess."""
-    from muppet.families import FAMILY_REGISTRY, get_family
+    from muppet.families import all_families, get_family
 
     if family is not None:
         try:
             return get_family(family).metric_units.get(metric, "as reported")
         except MuppetError:
             pass
-    get_family(next(iter(FAMILY_REGISTRY), "classification"))  # loads the built-in families
-    units = {f.metric_units[metric] for _, f in FAMILY_REGISTRY.items() if metric in f.metric_units}
+    units = {f.metric_units[metric] for f in all_families() if metric in f.metric_units}
     return units.pop() if len(units) == 1 else "as reported"
 
 

@@ -4,6 +4,8 @@ naming the file (and line): a report never silently leaves out what it could not
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -140,20 +142,28 @@ def _convert(table: pd.DataFrame, column: str, convert: Callable[[str], Any], pa
 def _load_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise MuppetError(f"no results table at {path} (a sweep writes results.csv into its directory)")
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: empty file; expected the header {','.join(REQUIRED_COLUMNS)} and a row per "
-                        "metric") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
-        raise DataError(f"{path}: cannot be read as CSV ({exc})") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)}")
-    if table.empty:
+        header = next(reader, None)
+        if header is None:
+            raise DataError(f"{path}: empty file; expected the header {','.join(REQUIRED_COLUMNS)} and a row per metric")
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing or len(set(header)) != len(header):
+            raise DataError(f"{path}: missing or repeated column(s) {', '.join(missing) or header}; expected "
+                            f"{', '.join(REQUIRED_COLUMNS)}")
+        records, lines = [], []
+        for fields in reader:
+            if fields and len(fields) != len(header):
+                raise DataError(f"{path}:{reader.line_num}: {len(fields)} fields where the header has {len(header)}")
+            if fields:
+                records.append(fields)
+                lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError(f"{path}:{reader.line_num}: cannot be read as CSV ({exc})") from None
+    if not records:
         raise DataError(f"{path}: a header and no rows; no cell of the sweep has finished (run `muppet sweep` "
                         "first, or point the report at another directory)")
-    return table.assign(line=table.index + 2)  # line 1 is the header
+    return pd.DataFrame(records, columns=header).assign(line=lines)
 
 
 def _check_keys(table: pd.DataFrame, path: Path) -> None:
