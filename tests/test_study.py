@@ -154,7 +154,7 @@ def test_a_sweep_table_from_an_unreadable_report_says_so(tmp_path: Path) -> None
     (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "x", "model": "all", "finetune": {"seed": 2}}),
      r"set per cell by the sweep"),
     (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "all", "model": "all"}), r"models: .* has repeats"),
-    (lambda s: s["finetune"].update(epochz=1), r"unknown config key 'epochz'; did you mean 'epochs'"),
+    (lambda s: s["finetune"].update(epochz=1), r"unknown config key 'finetune\.epochz'; did you mean 'finetune\.epochs'"),
     (lambda s: s.update(runs={}, sweeps={}), r"needs runs or sweeps"),
     (lambda s: s["runs"]["mc-only"].update(downstream=[]), r"sweeps\.transfer: give its tasks"),
 ])
