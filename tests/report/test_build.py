@@ -106,7 +106,7 @@ def test_single_model_and_explicit_runs(tmp_path: Path) -> None:
 
 def test_build_report_with_only_a_config(tmp_path: Path) -> None:
     (tmp_path / "sweep.yaml").write_text(yaml.safe_dump({
-        "models": [VANILLA], "tasks": ["rte"], "fractions": [0.1], "seeds": 2}), encoding="utf-8")
+        "models": [VANILLA], "tasks": ["rte"], "fractions": [0.1], "seeds": [2]}), encoding="utf-8")
     report = build_report(tmp_path)  # no results.csv yet: everything is missing
     assert report.cells == [] and len(report.gaps.missing) == 1 and report.gaps.missing[0]["fraction"] == fraction_key(0.1)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from muppet.errors import DataError, MuppetError
+from muppet.errors import MuppetError
 from muppet.report import aggregate as agg
 from muppet.report.format import UNITS
 from muppet.report.read import (
@@ -118,11 +118,7 @@ def _read(sweep_dir: Path) -> tuple[Grid, Results]:
         fractions=sorted(set(config.get("fractions", [])) | set(every["fraction"])),
         seeds=sorted(set(config.get("seeds", [])) | set(every["seed"])),
     )
-    lacking = [name for name in ("models", "tasks", "fractions", "seeds") if not getattr(grid, name)]
-    if lacking:
-        raise DataError(f"{sweep_dir / 'sweep.yaml'}: the grid has no cells (no {', '.join(lacking)}) and there "
-                        "is no results.csv yet")
-    return grid, results
+    return grid, results  # never empty: sweep.yaml's schema needs a cell, results.csv a row
 
 
 def _gaps(grid: Grid, results: Results, metrics: dict[str, str]) -> Gaps:

@@ -201,42 +201,27 @@ def read_results(path: str | os.PathLike[str]) -> Results:
 
 
 # --------------------------------------------------------------------------------------------
-# sweep.yaml (the one place that knows its layout, to be swapped for the sweep's schema)
+# sweep.yaml
 
 
 def read_sweep_config(sweep_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """``sweep.yaml`` normalised to lists (models, tasks, fractions, seeds), model paths and a baseline;
-    {} when absent. Parsed here, not through ``SweepConfig``, so that a report imports no training code."""
-    import yaml
-
-    def names(value: Any) -> list[str]:  # an entry may be a mapping with a name/model/path key
-        items = [] if value is None else [value] if isinstance(value, (str, Mapping)) else list(value)
-        picked = [(i.get("name") or i.get("model") or i.get("path")) if isinstance(i, Mapping) else i for i in items]
-        return [str(i) for i in picked if i is not None]
+    """``sweep.yaml`` through the sweep's own schema (``muppet.config.sweep``, which imports no
+    torch): the grid's models, tasks, fractions and seeds, each model's source and the baseline;
+    {} when absent."""
+    from muppet.config import read_yaml_mapping
+    from muppet.config.sweep import SweepConfig
 
     path = Path(sweep_dir) / "sweep.yaml"
     if not path.is_file():
         return {}
     try:
-        raw = yaml.safe_load(_read_text(path)) or {}
-    except yaml.YAMLError as exc:
-        raise DataError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, Mapping):
-        raise DataError(f"{path}: expected a mapping with models, tasks, fractions, seeds")
-    models = raw.get("models")
-    seeds = raw.get("seeds")
-    try:
-        return {
-            "models": names(models),
-            "paths": {str(m["name"]): str(m["model"]) for m in (models if isinstance(models, list) else [models])
-                      if isinstance(m, Mapping) and m.get("name") and m.get("model")},
-            "tasks": names(raw.get("tasks")),
-            "fractions": [fraction_key(f) for f in (raw.get("fractions") or [])],
-            "seeds": [int(s) for s in ([seeds] if isinstance(seeds, int) else seeds or [])],
-            "baseline": str(raw["baseline"]) if raw.get("baseline") is not None else None,
-        }
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{path}: fractions must be numbers and seeds integers ({exc})") from None
+        cfg = SweepConfig.from_dict({**read_yaml_mapping(path, "sweep.yaml"), "progress": False})
+    except MuppetError as exc:
+        raise DataError(f"{path}: {exc}" if str(path) not in str(exc) else str(exc)) from None
+    return {
+        "models": cfg.model_names(), "paths": {v.name: v.model for v in cfg.variants()}, "tasks": list(cfg.tasks),
+        "fractions": [fraction_key(f) for f in cfg.fractions], "seeds": list(cfg.seeds), "baseline": cfg.baseline,
+    }
 
 
 # --------------------------------------------------------------------------------------------
