@@ -34,6 +34,7 @@ class Summarization(Family):
     name = "summarization"
     default_metric = "rougeL"
     metric_units = {"rouge1": "points", "rouge2": "points", "rougeL": "points"}
+    hub_task = "summarization"
     needs_decoder = True
     generates = True
 
