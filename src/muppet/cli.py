@@ -202,11 +202,15 @@ def _cmd_tasks_check_hub(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from muppet.evaluation.report import write_report
+    from muppet.report import write_report
 
     report = write_report(args.dir, args.out, args.runs, args.baseline, args.split)
     print(f"Report: {report.out_dir / 'report.md'} ({len(report.plots)} plot(s), "
-          f"{len(report.missing)} missing run(s))")
+          f"{len(report.gaps.missing)} missing run(s))")
+    if report.gaps.incomplete or report.gaps.without_value:
+        print(f"muppet: warning: {len(report.gaps.incomplete)} run(s) lack their headline metric on a split, "
+              f"{len(report.gaps.without_value)} row(s) of {report.results.path} have no finite value: "
+              "named under 'Missing cells' in report.md", file=sys.stderr)
     return 0
 
 

@@ -83,6 +83,7 @@ def test_family_path(model_kind: str, kind: str) -> None:
     # a family returns exactly the metrics it declares, the headline among them
     assert set(scores) == set(fam.metric_names) and fam.metric_name(spec) in scores
     assert all(isinstance(v, float) for v in scores.values())
+    assert set(scores) <= set(fam.metric_units)  # every metric has a declared unit (reports scale by it)
     ref = fam.chance(recs, spec)
     assert set(ref) == {"random", "trivial"}
 

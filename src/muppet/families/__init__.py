@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from muppet.tasks.spec import TaskSpec
 
 
+def all_families() -> list[Family]:
+    return [family for _, family in FAMILY_REGISTRY.items()]
+
+
 def _register_builtin() -> None:
     from muppet.families.classification import Classification
     from muppet.families.extractive_qa import ExtractiveQA
@@ -60,4 +64,4 @@ def declare(spec: TaskSpec) -> str:
     return family.name
 
 
-__all__ = ["FAMILY_REGISTRY", "Family", "FeatureSettings", "RowView", "declare", "family_names", "get_family"]
+__all__ = ["FAMILY_REGISTRY", "Family", "FeatureSettings", "RowView", "all_families", "declare", "family_names", "get_family"]

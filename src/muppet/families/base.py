@@ -138,6 +138,9 @@ class Family(ABC):
     default_metric: ClassVar[str]
     # True where the family can only run on an encoder-decoder backbone (summarization).
     needs_decoder: ClassVar[bool] = False
+    # The unit of each metric ``metrics`` returns: "fraction" (0..1), "percent" (0..100),
+    # "correlation" (-1..1) or "points" (0..100, no % sign); reports scale and label by it.
+    metric_units: ClassVar[Mapping[str, str]] = {}
     # The Hub's task type for this family's results in a model card's ``model-index``.
     hub_task: ClassVar[str] = "other"
     # True where featurizing reads a fast tokenizer's offset mappings (extractive QA).

@@ -105,6 +105,7 @@ class Classification(PooledTextFamily):
     name = "classification"
     metric_names = ("accuracy", "f1_macro", "mcc")
     default_metric = "accuracy"
+    metric_units = {"accuracy": "fraction", "f1_macro": "fraction", "mcc": "correlation"}
     hub_task = "text-classification"
     label_type = "int64"
 

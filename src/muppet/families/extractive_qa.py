@@ -90,6 +90,7 @@ class ExtractiveQA(Family):
     name = "extractive_qa"
     metric_names = ("exact_match", "f1")
     default_metric = "f1"
+    metric_units = {"exact_match": "percent", "f1": "percent"}
     hub_task = "question-answering"
     needs_offsets = True
 

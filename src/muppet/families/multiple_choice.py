@@ -52,6 +52,7 @@ class MultipleChoice(Family):
     name = "multiple_choice"
     metric_names = ("accuracy",)
     default_metric = "accuracy"
+    metric_units = {"accuracy": "fraction"}
     hub_task = "multiple-choice"
 
     def label_space(self, spec: TaskSpec) -> str:

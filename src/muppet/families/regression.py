@@ -34,6 +34,7 @@ class Regression(PooledTextFamily):
     name = "regression"
     metric_names = ("pearson", "spearman")
     default_metric = "pearson"
+    metric_units = {"pearson": "correlation", "spearman": "correlation"}
     hub_task = "text-classification"  # the Hub files STS-B-like regression under it too
     label_type = "float64"
 

@@ -38,6 +38,7 @@ class Summarization(Family):
     name = "summarization"
     metric_names = ("rouge1", "rouge2", "rougeL")
     default_metric = "rougeL"
+    metric_units = {"rouge1": "points", "rouge2": "points", "rougeL": "points"}
     hub_task = "summarization"
     needs_decoder = True
 
