@@ -38,6 +38,8 @@ def test_overrides_are_typed() -> None:
         ("resume=maybe", "resume: expected true or false"),
         ("tasks=[]", "at least one task"),
         ("noequals", "key=value"),
+        ("length_buckets=16", "'length_buckets' was removed: updates draw their tasks slot by slot and padding is kept low by max_tokens"),
+        ("max_tokens=0", "max_tokens: must be > 0"),
     ],
 )
 def test_errors_name_the_key_and_the_allowed_values(override: str, message: str) -> None:

@@ -1,5 +1,6 @@
 """Two processes (DDP on CPU, gloo) = one process with the same global batch through gradient
-accumulation: same examples, same losses, same weights up to float reduction order."""
+accumulation: same examples, same token-budget micro-batches, same losses, same weights up to
+float reduction order."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from muppet.train.metrics_log import read_metrics
 
 def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Path) -> None:
     files = tiny.write_task_files(tmp_path / "tasks", tiny_root / "data")
+    # max_tokens 64 cuts every shard into several micro-batches (a 3-option row block alone
+    # is about 60 tokens), in equal numbers on both processes
     base = dict(model=str(tiny_root / "tiny-bert"), tasks=files, max_steps=4, batch_size=8, lr=1e-3, max_length=48,
+                max_tokens=64,
                 log_every=1, progress=False, seed=5, eval_max_examples=4, cache_dir=str(tmp_path / "cache"))
     (tmp_path / "two.yaml").write_text(yaml.safe_dump({**base, "output_dir": str(tmp_path / "two")}))
     (tmp_path / "one.yaml").write_text(yaml.safe_dump({**base, "output_dir": str(tmp_path / "one"), "grad_accum_steps": 2}))

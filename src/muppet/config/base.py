@@ -61,6 +61,11 @@ _MESSAGES = {
 }
 
 
+# Keys that no longer exist, with what replaced them (their own error, not a nearest-name guess).
+REMOVED = {"length_buckets": "updates draw their tasks slot by slot and padding is kept low by max_tokens "
+                             "(an update's examples sorted by length and cut into micro-batches under it)"}
+
+
 def _key(loc: tuple[Any, ...], prefix: str) -> str:
     parts: list[str] = []
     for item in loc:
@@ -77,6 +82,8 @@ def _message(err: Mapping[str, Any], model: type[BaseModel], prefix: str) -> str
     loc = tuple(err["loc"])
     key = _key(loc, prefix)
     if err["type"] == "extra_forbidden":
+        if loc[-1] in REMOVED:
+            return f"config key {key!r} was removed: {REMOVED[loc[-1]]}"
         names = _names_at(model, loc[:-1])
         near = nearest(str(loc[-1]), names)
         hint = f"; did you mean {', '.join(repr(_key((*loc[:-1], n), prefix)) for n in near)}?" if near else ""

@@ -1,7 +1,12 @@
-"""Mixed micro-batches: rows of many tasks padded into one backbone batch, cut into segments.
+"""Mixed micro-batches: how an update's examples are arranged, and how a micro-batch is built.
 
-A segment is one task's contiguous block of rows with the targets its family collated.
-The model runs the backbone once over all rows and each segment's head over its block.
+``arrange`` cuts the examples the sampler drew for an update into shards (processes x
+accumulation steps) and each shard into micro-batches of similar length under a token
+budget: padding is kept low by how the drawn examples are arranged, never by which are drawn.
+
+A micro-batch holds rows of many tasks padded into one backbone batch, cut into segments: a
+segment is one task's contiguous block of rows with the targets its family collated. The
+model runs the backbone once over all rows and each segment's head over its block.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from muppet.data.sampler import Slot
+from muppet.errors import ConfigError
 from muppet.families import get_family
 from muppet.families.base import Feature, pad_rows
 
@@ -67,6 +74,64 @@ class MixedBatch:
 
 def _round_up(n: int, multiple: int) -> int:
     return n if multiple <= 1 else -(-n // multiple) * multiple
+
+
+def arrange(
+    examples: Sequence[Slot],
+    longest: Sequence[np.ndarray],
+    rows: Sequence[np.ndarray],
+    num_shards: int,
+    max_tokens: int | None = None,
+    pad_to_multiple_of: int = 1,
+) -> list[list[list[Slot]]]:
+    """An update's examples as ``num_shards`` shards, each a list of micro-batches.
+
+    ``longest[t][i]`` and ``rows[t][i]`` are the longest row and the number of rows of
+    example i of task t. The examples are sorted by their longest row (ties keep the draw
+    order) and dealt round-robin, so every shard gets the same number of examples and the
+    same spread of lengths (processes finish together). Each shard, still sorted, is cut
+    greedily into micro-batches whose padded size (rows x longest row, rounded up to
+    ``pad_to_multiple_of``) stays within ``max_tokens``, fairseq's way; an example alone over
+    the budget is a micro-batch of its own. ``max_tokens=None``: one micro-batch per shard.
+    Shards that need fewer micro-batches than the most any shard needs are split further
+    (their largest micro-batch in two, until they match), so every process runs the same
+    number of forward passes per update (FSDP gathers the parameters in each). The result
+    depends on the examples and ``num_shards`` only, so k processes and one process with k
+    accumulation steps arrange an update identically.
+    """
+    if len(examples) % num_shards:
+        raise ConfigError(f"batch_size {len(examples)} must be divisible by processes x grad_accum_steps ({num_shards})")
+    length = np.array([_round_up(int(longest[t][i]), pad_to_multiple_of) for t, i in examples], dtype=np.int64)
+    count = np.array([int(rows[t][i]) for t, i in examples], dtype=np.int64)
+    order = np.argsort(length, kind="stable")
+    shards = []
+    for shard in range(num_shards):
+        micro: list[list[Slot]] = [[]]
+        held = 0  # rows in the open micro-batch
+        for j in order[shard::num_shards].tolist():
+            # sorted ascending: the newcomer is the longest row, so it sets the padded width
+            if micro[-1] and max_tokens is not None and (held + count[j]) * length[j] > max_tokens:
+                micro.append([])
+                held = 0
+            micro[-1].append(examples[j])
+            held += int(count[j])
+        shards.append(micro)
+    most = max(len(m) for m in shards)
+    width = {slot: (int(n), int(w)) for slot, n, w in zip(examples, count, length)}
+    return [_split_to(m, most, width) for m in shards]
+
+
+def _split_to(micro: list[list[Slot]], target: int, width: dict[Slot, tuple[int, int]]) -> list[list[Slot]]:
+    """Split the micro-batch with the most padded tokens in two until there are ``target``."""
+    def padded(batch: list[Slot]) -> int:
+        return sum(width[s][0] for s in batch) * max(width[s][1] for s in batch)
+
+    micro = list(micro)
+    while len(micro) < target:
+        i = max((j for j in range(len(micro)) if len(micro[j]) > 1), key=lambda j: padded(micro[j]))
+        half = len(micro[i]) // 2
+        micro[i : i + 1] = [micro[i][:half], micro[i][half:]]
+    return micro
 
 
 def collate(

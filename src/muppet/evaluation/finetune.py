@@ -80,7 +80,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     spec = specs[0]
     family = get_family(spec.family)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
-    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    accelerator, _ = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     show = cfg.progress and accelerator.is_local_main_process
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
@@ -111,9 +111,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
     eval_every = cfg.eval_every or per_epoch
     sampler = MixtureSampler([spec.name], [len(train.train)], np.array([1.0]), seed=cfg.seed,
-                             examples_per_update=cfg.batch_size, num_shards=shards, batching="heterogeneous", max_steps=steps,
-                             lengths=[train.train.lengths()] if cfg.length_buckets > 1 else None,
-                             length_buckets=cfg.length_buckets)
+                             examples_per_update=cfg.batch_size, batching="heterogeneous", max_steps=steps)
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
     optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
@@ -128,7 +126,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     stale = 0
     stepper = Stepper(accelerator, model, optimizer, [train], cfg.seed, cfg.grad_accum_steps, "none",
-                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding)
+                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding, cfg.max_tokens)
     bar = tqdm(total=steps, desc=f"fine-tuning {spec.name}", unit="update", disable=not show)
     model.train()
     bad_streak = 0

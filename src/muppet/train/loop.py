@@ -176,7 +176,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
     if cfg.push_to_hub:
         hub_push.check_can_push()
-    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    accelerator, _ = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     resume_from = latest_checkpoint(out) if cfg.resume else None
     if not cfg.resume and not cfg.overwrite and (out / "metrics.jsonl").exists():
         raise ConfigError(f"{out} already holds a run: pass resume=true to continue it or overwrite=true to replace it")
@@ -204,9 +204,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     rates = sampling_rates([t.train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
         [t.name for t in tasks], [len(t.train) for t in tasks], rates,
-        seed=cfg.seed, examples_per_update=cfg.batch_size, num_shards=shards,
-        batching=cfg.batching, max_steps=cfg.max_steps,
-        lengths=[t.train.lengths() for t in tasks] if cfg.length_buckets > 1 else None, length_buckets=cfg.length_buckets,
+        seed=cfg.seed, examples_per_update=cfg.batch_size, batching=cfg.batching, max_steps=cfg.max_steps,
     )
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
     optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
@@ -229,7 +227,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
 
     # --- training -----------------------------------------------------------------------------
     stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
-                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding)
+                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding, cfg.max_tokens)
 
     # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
     signals: list[int] = []

@@ -1,7 +1,9 @@
 """The multi-task objective: per-example family losses, divided by ln n, averaged.
 
-This is the one place where loss scaling happens. Every example of a micro-batch weighs the
-same (after scaling), so a task's share of the gradient is its share of the sampled examples.
+This is the one place where loss scaling happens. Every example weighs the same (after
+scaling), so a task's share of the gradient is its share of the sampled examples. A
+micro-batch that is part of a larger shard divides its sum by the shard's size (``per``),
+so the micro-batches of a shard add up to the shard's mean.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from muppet.families import get_family
 TaskStats = dict[str, list[float]]
 
 
-def mixed_loss(batch: MixedBatch, outputs: Sequence[torch.Tensor], loss_scaling: str) -> tuple[torch.Tensor, TaskStats]:
+def mixed_loss(batch: MixedBatch, outputs: Sequence[torch.Tensor], loss_scaling: str,
+               per: int | None = None) -> tuple[torch.Tensor, TaskStats]:
     total: torch.Tensor | None = None
     count = 0
     stats: TaskStats = {}
@@ -31,7 +34,7 @@ def mixed_loss(batch: MixedBatch, outputs: Sequence[torch.Tensor], loss_scaling:
         entry[1] += float(raw.detach().sum())
         entry[2] += float(scaled.detach().sum())
     assert total is not None, "a batch without segments"
-    return total / count, stats
+    return total / (per or count), stats
 
 
 def merge_stats(into: TaskStats, other: TaskStats) -> None:
@@ -42,8 +45,10 @@ def merge_stats(into: TaskStats, other: TaskStats) -> None:
         entry[2] += scaled
 
 
-def r3f_term(batch: MixedBatch, clean: Sequence[torch.Tensor], noisy: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Mean over the batch's features of the symmetric KL between clean and noisy predictions."""
+def r3f_term(batch: MixedBatch, clean: Sequence[torch.Tensor], noisy: Sequence[torch.Tensor],
+             per: int | None = None) -> torch.Tensor:
+    """The symmetric KL between clean and noisy predictions, summed over the batch's features
+    and divided by ``per`` (default: their number, the mean)."""
     total: torch.Tensor | None = None
     count = 0
     for seg, a, b in zip(batch.segments, clean, noisy):
@@ -51,7 +56,7 @@ def r3f_term(batch: MixedBatch, clean: Sequence[torch.Tensor], noisy: Sequence[t
         total = kl if total is None else total + kl
         count += seg.num_features
     assert total is not None, "a batch without segments"
-    return total / count
+    return total / (per or count)
 
 
 def embedding_noise(eps: float, kind: str) -> Callable[[torch.Tensor], torch.Tensor]:

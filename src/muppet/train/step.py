@@ -1,23 +1,28 @@
 """One optimizer update, shared by pre-finetuning and fine-tuning.
 
-An update is ``processes x grad_accum_steps`` shards of a sampler plan; each process runs
-its shards through accelerate's ``accumulate`` and ``backward``. Dropout and R3F noise are
-seeded per (seed, update, shard), so k processes and one process with k accumulation steps
-draw the same masks, and a resumed run draws what the uninterrupted one drew. An update
-with a non-finite loss or gradient on any process is skipped as a whole.
+An update's examples are arranged (``muppet.data.batching.arrange``) into ``processes x
+grad_accum_steps`` equal shards, each cut into micro-batches of similar length under
+``max_tokens``; each process runs its shards' micro-batches, accumulating gradients with no
+synchronisation until the last one. Every example weighs 1 / (examples per shard) divided by
+accelerate's accumulation factor, so the gradient is that of the mean loss over the update's
+examples however they are cut. Dropout and R3F noise are seeded per (seed, update, shard,
+micro-batch), so k processes and one process with k accumulation steps draw the same masks,
+and a resumed run draws what the uninterrupted one drew. An update with a non-finite loss or
+gradient on any process is skipped as a whole.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from muppet.data.batching import MixedBatch, collate
+from muppet.data.batching import MixedBatch, arrange, collate
 from muppet.data.pipeline import TaskData
 from muppet.data.sampler import Slot, UpdatePlan
 from muppet.errors import ConfigError
@@ -69,8 +74,8 @@ def make_accelerator(cpu: bool, precision: str, grad_accum_steps: int, batch_siz
     return accelerator, shards
 
 
-def shard_seed(seed: int, step: int, shard: int) -> int:
-    return int(np.random.SeedSequence([seed, step, shard, 0xD509]).generate_state(1)[0])
+def shard_seed(seed: int, step: int, shard: int, micro: int = 0) -> int:
+    return int(np.random.SeedSequence([seed, step, shard, micro, 0xD509]).generate_state(1)[0])
 
 
 def pad_multiple(requested: int | None, device: Any) -> int:
@@ -97,6 +102,7 @@ class UpdateResult:
     features: int = 0
     tokens: int = 0  # real (non-pad) tokens
     padded: int = 0  # tokens fed to the backbone, padding included
+    micro_batches: int = 0  # backbone passes on this process
     bad: set[str] = field(default_factory=set)  # tasks with a non-finite loss; empty when applied
 
 
@@ -113,35 +119,50 @@ class Stepper:
     noise: Callable[[torch.Tensor], torch.Tensor] | None = None  # R3F
     r3f_lambda: float = 1.0
     pad_to_multiple_of: int = 1
+    max_tokens: int | None = None  # padded tokens per micro-batch (None: one micro-batch per shard)
+
+    def __post_init__(self) -> None:
+        stats = [t.train.row_stats() for t in self.tasks]
+        self.longest, self.rows = [s[0] for s in stats], [s[1] for s in stats]
 
     def update(self, step: int, plan: UpdatePlan) -> UpdateResult:
         acc, model, accum = self.accelerator, self.model, self.grad_accum_steps
         backbone = acc.unwrap_model(model).backbone
         result = UpdateResult()
-        rank = acc.process_index
-        for shard in range(rank * accum, (rank + 1) * accum):
-            torch.manual_seed(shard_seed(self.seed, step, shard))
-            batch = build_batch(plan.shards[shard], self.tasks, backbone, self.pad_to_multiple_of).to(acc.device)
-            with acc.accumulate(model):
-                outputs = model(batch)
-                loss, stats = mixed_loss(batch, outputs, self.loss_scaling)
-                if self.noise is not None:
-                    loss = loss + self.r3f_lambda * r3f_term(batch, outputs, model(batch, self.noise))
-                if torch.isfinite(loss.detach()):
-                    acc.backward(loss)
-                    result.loss += float(loss.detach()) / accum
-                    merge_stats(result.stats, stats)
-                else:
-                    result.bad |= {t for t, (_, raw, _) in stats.items() if not math.isfinite(raw)} or {"(r3f term)"}
-                    # every process must still run backward: gradient sync happens there
-                    acc.backward(sum(p.reshape(-1)[0] * 0.0 for p in model.parameters() if p.requires_grad))
-                if acc.sync_gradients:
-                    self._apply(result)
-                self.optimizer.zero_grad(set_to_none=True)
+        shards = arrange(plan.examples, self.longest, self.rows, acc.num_processes * accum, self.max_tokens,
+                         self.pad_to_multiple_of)
+        per_shard = len(plan.examples) // len(shards)
+        mine = [(s, m, slots) for s in range(acc.process_index * accum, (acc.process_index + 1) * accum)
+                for m, slots in enumerate(shards[s])]
+        for i, (shard, m, slots) in enumerate(mine):
+            torch.manual_seed(shard_seed(self.seed, step, shard, m))
+            batch = build_batch(slots, self.tasks, backbone, self.pad_to_multiple_of).to(acc.device)
+            # gradients synchronise (and DeepSpeed steps) at the process's last micro-batch only
+            acc.sync_gradients = last = i == len(mine) - 1
+            with nullcontext() if last else acc.no_sync(model):
+                self._backward(batch, per_shard, result)
             result.features += batch.num_features
             result.tokens += batch.real_tokens
             result.padded += batch.input_ids.numel()
+        result.micro_batches = len(mine)
+        self._apply(result)
+        self.optimizer.zero_grad(set_to_none=True)
         return result
+
+    def _backward(self, batch: MixedBatch, per_shard: int, result: UpdateResult) -> None:
+        acc, model = self.accelerator, self.model
+        outputs = model(batch)
+        loss, stats = mixed_loss(batch, outputs, self.loss_scaling, per_shard)
+        if self.noise is not None:
+            loss = loss + self.r3f_lambda * r3f_term(batch, outputs, model(batch, self.noise), per_shard)
+        if torch.isfinite(loss.detach()):
+            acc.backward(loss)  # divides by grad_accum_steps: the shards' mean
+            result.loss += float(loss.detach()) / self.grad_accum_steps
+            merge_stats(result.stats, stats)
+        else:
+            result.bad |= {t for t, (_, raw, _) in stats.items() if not math.isfinite(raw)} or {"(r3f term)"}
+            # every process must still run backward: gradient sync happens there
+            acc.backward(sum(p.reshape(-1)[0] * 0.0 for p in model.parameters() if p.requires_grad))
 
     def _apply(self, result: UpdateResult) -> None:
         """Clip and step, unless any process saw a non-finite loss or gradient."""
