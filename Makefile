@@ -10,7 +10,7 @@ export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test docs bench bench-data reproduce reproduce-quick venv clean
+.PHONY: demo test docs bench bench-gpu bench-data reproduce reproduce-quick venv clean
 
 $(BIN)/muppet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ docs: venv
 # bench/out/results.json (several minutes; the first run also builds tasknet's venv).
 bench: venv
 	$(BIN)/python bench/throughput.py $(ARGS)
+
+# The GPU measurements (bench/gpu.py: bf16, MFU, token budgets, FSDP, DeepSpeed): one run
+# of under 10 minutes on one GPU; ARGS=--smoke runs every configuration tiny, on the CPU.
+bench-gpu: venv
+	PYTHON=$(BIN)/python bench/gpu.sh $(ARGS)
 
 # Memory and time to the first update at 2M examples (about 10 minutes cold).
 bench-data: venv
