@@ -2,6 +2,7 @@
 first training step, with a cold and a warm feature cache.
 
     python bench/data_pipeline.py [--examples 2000000] [--out bench/out]
+    python bench/data_pipeline.py --examples 300000 --cold-only --profile bench/out/cold.prof
 
 Each run is a separate `muppet prefinetune` process (max_steps=1) so that its peak RSS is its
 own; the time to the first step is the `elapsed_s` of the run's first metrics row (set-up,
@@ -76,7 +77,7 @@ def write_task(root: Path, name: str, family: str, n: int, seed: int) -> Path:
     return path
 
 
-def run(task_files: list[Path], out: Path, cache: Path, tag: str) -> dict[str, float]:
+def run(task_files: list[Path], out: Path, cache: Path, tag: str, profile: str | None = None) -> dict[str, float]:
     run_dir = out / f"run-{tag}"
     shutil.rmtree(run_dir, ignore_errors=True)
     config = {
@@ -96,7 +97,8 @@ def run(task_files: list[Path], out: Path, cache: Path, tag: str) -> dict[str, f
     )
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", probe, sys.executable, "-m", "muppet", "prefinetune", str(cfg_path)],
+        [sys.executable, "-c", probe, sys.executable, *(["-m", "cProfile", "-o", profile] if profile else []),
+         "-m", "muppet", "prefinetune", str(cfg_path)],
         capture_output=True, text=True,
     )
     wall = time.perf_counter() - start
@@ -116,6 +118,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=2_000_000)
     parser.add_argument("--out", default="bench/out")
     parser.add_argument("--keep-data", action="store_true", help="reuse generated data from an earlier run")
+    parser.add_argument("--cold-only", action="store_true", help="skip the warm run")
+    parser.add_argument("--profile", help="write the cold run's cProfile statistics here (pstats)")
     args = parser.parse_args()
     out = Path(args.out).resolve()
     data = out / "synthetic"
@@ -130,7 +134,10 @@ def main() -> None:
         files = [data / f"{name}.yaml" for name, _, _ in plan]
     generated = time.perf_counter() - t0
     shutil.rmtree(cache, ignore_errors=True)
-    cold = run(files, out, cache, "cold")
+    cold = run(files, out, cache, "cold", args.profile)
+    if args.cold_only:
+        print(json.dumps(cold))
+        return
     warm = run(files, out, cache, "warm")
     result = {
         "tasks": len(plan),

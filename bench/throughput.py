@@ -357,7 +357,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--max-tokens", type=int, default=PrefinetuneConfig.max_tokens, help="padded tokens per micro-batch")
+    parser.add_argument("--max-tokens", type=int, default=PrefinetuneConfig.model_fields["max_tokens"].default, help="padded tokens per micro-batch")
     parser.add_argument("--eval-examples", type=int, default=100)
     parser.add_argument("--eval-batch-size", type=int, default=64)
     parser.add_argument("--eval-rounds", type=int, default=3, help="alternating timed rounds; the best of each side counts")
