@@ -104,9 +104,10 @@ class DataSection(Config):
                                                     "~/.cache/muppet")
     num_proc: int = Field(1, gt=0, description="processes for tokenizing a cold cache (fast tokenizers also use "
                                                "threads)")
-    max_tokens: int | None = Field(4096, gt=0, description="padded tokens (rows x longest row) per micro-batch: an "
+    max_tokens: int | None = Field(1024, gt=0, description="padded tokens (rows x longest row) per micro-batch: an "
                                    "update's examples are sorted by length and cut under it (an example wider than "
-                                   "the budget alone); null: one micro-batch per shard. Replaces length_buckets")
+                                   "the budget alone); null: one micro-batch per shard; raise it on GPUs (bench/gpu.py uses "
+                                   "16384). Replaces length_buckets")
     pad_to_multiple_of: int | None = Field(None, gt=0, description="padding of a micro-batch's rows; default 8 on a "
                                                                    "GPU, 1 on a CPU")
 
