@@ -71,7 +71,8 @@ def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], c
         for rank, (cand, r) in enumerate(wide.iterrows(), 1):
             picked = chosen[target].get(cand)
             mark = "" if picked is None else ("yes" if picked == 1.0 else f"weight {picked:g}")
-            lines.append(f"| {rank} | {cand} | {r[('mean', 'lookahead')]:+.4f} ± {r[('std', 'lookahead')]:.4f} | "
+            # lookahead changes are small fractions of a loss (1e-5 at default settings): 3 significant digits
+            lines.append(f"| {rank} | {cand} | {r[('mean', 'lookahead')]:+.2e} ± {r[('std', 'lookahead')]:.1e} | "
                          f"{r[('mean', 'cosine')]:+.3f} ± {r[('std', 'cosine')]:.3f} | {mark} |")
         lines.append("")
     if not any(chosen[ALL].values()):
