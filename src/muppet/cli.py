@@ -87,11 +87,12 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
     )
-    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | cache |")
-    print("|---|---|---|---|---|---|---|")
+    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | "
+          "skipped (malformed) | cache |")
+    print("|---|---|---|---|---|---|---|---|")
     for t in tasks:
         print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
-              f"{t.dropped_leaks:,} | {'hit' if t.cached else 'built'} |")
+              f"{t.dropped_leaks:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
     return 0
 
 

@@ -3,14 +3,15 @@ are accelerate's (``prepare``, ``accumulate``, ``backward``, ``reduce``/``gather
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import signal
+import sys
 import threading
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +19,28 @@ import torch
 from tqdm.auto import tqdm
 
 from muppet.backbone import Backbone, load_config, resolve_model_path
-from muppet.config import PrefinetuneConfig
+from muppet.config import PrefinetuneConfig, read_yaml_mapping
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
-from muppet.errors import ConfigError, MuppetError
+from muppet.errors import ConfigError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TaskSpec
-from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoint
+from muppet.train.checkpoint import (
+    latest_checkpoint,
+    read_state,
+    save_checkpoint,
+    set_aside,
+    usable_checkpoints,
+    write_json_atomic,
+)
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
 from muppet.train.objective import TaskStats, embedding_noise, merge_stats
+from muppet.train.resume import check_resume, describe
+from muppet.train.runfolder import any_process, check_free_space, clear, own_folder, present
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 logger = logging.getLogger(__name__)
@@ -130,10 +140,6 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class TrainingError(MuppetError):
-    """The run cannot go on (e.g. repeated non-finite losses); the message says what to do."""
-
-
 def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
     if log is not None:  # only the main process writes metrics.jsonl
         log.write(row)
@@ -156,25 +162,94 @@ def restore_stop_handlers(previous: dict[int, Any]) -> None:
 
 def stop_requested(received: list[int], accelerator: Any) -> bool:
     """Whether any process was asked to stop (all processes then stop at the same update)."""
-    flag = torch.tensor([float(bool(received))], device=accelerator.device)
-    if accelerator.num_processes > 1:
-        flag = accelerator.reduce(flag, reduction="sum")
-    return bool(flag.item())
+    return any_process(bool(received), accelerator)
+
+
+def weights_finite(model: torch.nn.Module, accelerator: Any) -> bool:
+    """Whether every weight is finite on every process (sharded weights: each checks its own)."""
+    params = [p.detach() for p in model.parameters()]
+    ok = bool(torch.stack([torch.isfinite(p).all() for p in params]).all()) if params else True
+    return not any_process(not ok, accelerator)
+
+
+# What a pre-finetuning run writes into its output_dir (overwrite=true removes exactly these).
+RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export")
+
+
+@dataclass
+class ResumePoint:
+    path: Path
+    step: int
+    state: dict[str, Any]
+    changes: dict[str, tuple[Any, Any]]
+    skipped: list[str]  # newer checkpoints that were incomplete, with why
+
+
+def resume_point(cfg: PrefinetuneConfig, out: Path, names: Sequence[str], shards: int) -> ResumePoint | None:
+    """The checkpoint this run continues from, checked against the config before any model or
+    data is loaded; None for a fresh run (which must not replace a run unasked)."""
+    if cfg.resume and cfg.overwrite:
+        raise ConfigError("resume=true and overwrite=true contradict each other: continue the run or replace it")
+    held = present(out, RUN_FILES)
+    if not cfg.resume:
+        if held and not cfg.overwrite:
+            raise ConfigError(f"{out} already holds a run ({', '.join(held)}): pass resume=true to continue it "
+                              "or overwrite=true to replace it (its files are deleted first)")
+        return None
+    path, skipped = usable_checkpoints(out)
+    if path is None:
+        if skipped or "results.json" in held:
+            why = "; ".join(skipped) or "it has results.json but no checkpoint"
+            raise ConfigError(f"resume: {out} holds no usable checkpoint ({why}); pass overwrite=true to start again")
+        return None
+    state = read_state(path)
+    if list(state.get("tasks", [])) != list(names):
+        old, new = state.get("tasks", []), list(names)
+        raise ConfigError(
+            f"resume: checkpoint {path} was trained on other tasks (added: {sorted(set(new) - set(old)) or 'none'}, "
+            f"removed: {sorted(set(old) - set(new)) or 'none'}{'' if set(old) != set(new) else ', order changed'}); "
+            "resume with the same tasks, or start a new run in another output_dir"
+        )
+    if state.get("shards", shards) != shards:
+        raise ConfigError(f"resume: checkpoint {path} was trained with {state['shards']} shards per update "
+                          f"(processes x grad_accum_steps), this run has {shards}; resume with the same")
+    saved = state.get("config") or read_yaml_mapping(out / "config.yaml", "the run's config")
+    changes = check_resume(saved, cfg.to_dict(), int(state["step"]), path)
+    return ResumePoint(path, int(state["step"]), state, changes, skipped)
+
+
+def announce_resume(point: ResumePoint, out: Path, max_steps: int, log: MetricsLog | None) -> None:
+    """Say (and log) which checkpoint the run continues from, what it skipped and what changed."""
+    notes = [f"resuming from {point.path} (update {point.step} of {max_steps})"]
+    if point.skipped:
+        notes.append(f"fell back past incomplete checkpoints, set aside as broken-step_*: {'; '.join(point.skipped)}")
+    if describe(point.changes):
+        notes.append(f"changed: {describe(point.changes)}")
+    print("muppet: " + "; ".join(notes), file=sys.stderr, flush=True)
+    log_row(log, {"step": point.step, "resumed_from": point.path.name, "skipped_checkpoints": point.skipped,
+                  "changed": {k: list(v) for k, v in point.changes.items()}})
 
 
 def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
-    from accelerate.utils import set_seed
-    from transformers import get_linear_schedule_with_warmup
-
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
     specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
-    resume_from = latest_checkpoint(out) if cfg.resume else None
-    if not cfg.resume and not cfg.overwrite and (out / "metrics.jsonl").exists():
-        raise ConfigError(f"{out} already holds a run: pass resume=true to continue it or overwrite=true to replace it")
+    with own_folder(out, accelerator):
+        point = resume_point(cfg, out, [s.name for s in specs], shards)
+        return _prefinetune(cfg, specs, weights, downstream, accelerator, shards, point, started)
+
+
+def _prefinetune(
+    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
+    accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+) -> dict[str, Any]:
+    from accelerate.utils import set_seed
+    from transformers import get_linear_schedule_with_warmup
+
+    out = Path(cfg.output_dir)
     show = cfg.progress and accelerator.is_local_main_process
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
@@ -192,9 +267,17 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
         )
+    # keep_checkpoints complete ones, plus the one being written
+    check_free_space(out, model, cfg.keep_checkpoints + 1, int(cfg.export), accelerator)
     if accelerator.is_main_process:
+        # Only now, with everything validated, is the old run touched.
+        if point is None and cfg.overwrite:
+            clear(out, RUN_FILES)
+        elif point is not None and point.skipped:
+            set_aside(out, point.step)
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.yaml")
+    accelerator.wait_for_everyone()
     # Rates count examples, not features: a QA example cut into many windows weighs as one.
     rates = sampling_rates([t.train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
@@ -211,15 +294,22 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
     # nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True).
     start = 0
-    if resume_from is not None:
-        accelerator.load_state(str(resume_from))
-        state = read_state(resume_from)
-        sampler.load_state_dict(state["sampler"])
-        scheduler.load_state_dict(state["scheduler"])
-        start = int(state["step"])
+    if point is not None:
+        accelerator.load_state(str(point.path))
+        sampler.load_state_dict(point.state["sampler"])
+        scheduler.load_state_dict(point.state["scheduler"])
+        start = point.step
         if start != sampler.step:
-            raise ConfigError(f"{resume_from}: sampler at update {sampler.step}, checkpoint says {start}")
+            raise ConfigError(f"{point.path}: sampler at update {sampler.step}, checkpoint says {start}")
     log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None) if accelerator.is_main_process else None
+    if point is not None and accelerator.is_main_process:
+        announce_resume(point, out, cfg.max_steps, log)
+    skipped = {t.name: t.skipped for t in tasks if t.skipped}
+    if skipped and accelerator.is_main_process:
+        print(f"muppet: on_bad_record=skip skipped {sum(skipped.values()):,} malformed record(s): "
+              + ", ".join(f"{k} {v:,}" for k, v in skipped.items()), file=sys.stderr, flush=True)
+        if start == 0:
+            log_row(log, {"step": 0, "skipped_records": skipped})
     core: MultiTaskModel = accelerator.unwrap_model(model)
 
     # --- training -----------------------------------------------------------------------------
@@ -255,6 +345,12 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
                         "check the data of those tasks, or raise max_bad_updates."
                     )
             else:
+                if not weights_finite(model, accelerator):
+                    raise TrainingError(
+                        f"update {step} made some weights non-finite (NaN or inf); stopping without a checkpoint or "
+                        f"export. The last good checkpoint is {latest_checkpoint(out) or 'none (none was written yet)'}: "
+                        "lower lr or check max_grad_norm."
+                    )
                 bad_streak = 0
                 merge_stats(window, stats)
                 window_loss += update_loss
@@ -297,7 +393,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
             interrupted = stop_requested(signals, accelerator)
             stopping = interrupted or (cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
             if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
-                state = {"tasks": [t.name for t in tasks], "sampler": sampler.state_dict(), "scheduler": scheduler.state_dict()}
+                state = {"tasks": [t.name for t in tasks], "sampler": sampler.state_dict(), "scheduler": scheduler.state_dict(),
+                         "shards": shards, "config": cfg.to_dict()}
                 save_checkpoint(accelerator, out, step, state, cfg.keep_checkpoints)
                 window_start = time.perf_counter()
             if stopping and step < cfg.max_steps:
@@ -314,30 +411,48 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # --- results and export -----------------------------------------------------------------
     rows = results_table(tasks, last_eval)
     summary = {"step": cfg.max_steps, "output_dir": str(out), "results": rows}
-    if accelerator.is_main_process:
-        (out / "results.json").write_text(json.dumps({"step": cfg.max_steps, "dev": last_eval, "table": rows}, indent=2, default=float))
-        (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
-        if cfg.export:
-            remove_head_parametrizations(core)  # exported heads are plain linear layers
-            info = {
-                t.name: {
-                    "metric": t.family.metric_name(t.spec),
-                    "train_examples": t.train_records,
-                    "train_features": len(t.train),
-                    "eval_split": t.eval_split,
-                    "sampling_rate": float(rate),
-                    "dev": last_eval.get(t.name, {}),
-                }
-                for t, rate in zip(tasks, rates)
-            }
-            mixture = {
-                "tasks": [t.name for t in tasks], "sampling": cfg.sampling, "batching": cfg.batching,
-                "loss_scaling": cfg.loss_scaling, "batch_size": cfg.batch_size,
-            }
-            summary["export"] = str(
-                export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
-                             task_info=info, mixture=mixture, config=cfg.to_dict())
-            )
+    try:
+        if accelerator.is_main_process:
+            write_outputs(cfg, out, tasks, rates, rows, last_eval, core, tokenizer, specs, summary)
+    except OSError as exc:
+        raise TrainingError(
+            f"writing the results or the export into {out} failed ({exc.strerror or exc}); the final checkpoint "
+            f"{latest_checkpoint(out)} is complete: free space and rerun with resume=true to evaluate and export it"
+        ) from None
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary
+
+
+def write_outputs(
+    cfg: PrefinetuneConfig, out: Path, tasks: Sequence[TaskData], rates: Any, rows: list[dict[str, Any]],
+    last_eval: dict[str, dict[str, float]], core: MultiTaskModel, tokenizer: Any, specs: Sequence[TaskSpec],
+    summary: dict[str, Any],
+) -> None:
+    """results.json/.md and the export (main process)."""
+    skipped = {t.name: t.skipped for t in tasks if t.skipped}  # on_bad_record=skip
+    write_json_atomic(out / "results.json", {"step": cfg.max_steps, "dev": last_eval, "table": rows,
+                                             "skipped_records": skipped})
+    (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
+    if cfg.export:
+        remove_head_parametrizations(core)  # exported heads are plain linear layers
+        info = {
+            t.name: {
+                "metric": t.family.metric_name(t.spec),
+                "train_examples": t.train_records,
+                "train_features": len(t.train),
+                "eval_split": t.eval_split,
+                "sampling_rate": float(rate),
+                "skipped_records": t.skipped,
+                "dev": last_eval.get(t.name, {}),
+            }
+            for t, rate in zip(tasks, rates)
+        }
+        mixture = {
+            "tasks": [t.name for t in tasks], "sampling": cfg.sampling, "batching": cfg.batching,
+            "loss_scaling": cfg.loss_scaling, "batch_size": cfg.batch_size,
+        }
+        summary["export"] = str(
+            export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
+                         task_info=info, mixture=mixture, config=cfg.to_dict())
+        )
