@@ -88,3 +88,23 @@ def test_data_prepare_builds_then_hits_the_cache(tiny_root: Path, tmp_path: Path
     assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | 0 | built |" in first
     assert main(args) == 0
     assert "| tiny_mc |" in (second := capsys.readouterr().out) and "built" not in second
+
+
+@pytest.mark.parametrize("damage", ["train header-only", "train empty", "dev empty"])
+def test_tasks_validate_fails_on_an_empty_or_header_only_split(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             damage: str) -> None:
+    import yaml
+
+    rows = "text,label\n" + "".join(f"sentence {i},{'pos' if i % 2 else 'neg'}\n" for i in range(6))
+    split, kind = damage.split()
+    for name in ("train", "dev"):
+        content = rows if name != split else ("text,label\n" if kind == "header-only" else "")
+        (tmp_path / f"{name}.csv").write_text(content)
+    task = tmp_path / "t.yaml"
+    task.write_text(yaml.safe_dump({"name": "empty_t", "family": "classification", "labels": ["neg", "pos"],
+                                    "local": {"format": "csv", "splits": {"train": "train.csv", "dev": "dev.csv"},
+                                              "columns": {"text_a": "text", "label": "label"}}}))
+    assert main(["tasks", "validate", str(task), "--no-tokenize"]) == 1
+    out = capsys.readouterr().out
+    assert f"FAILED: no records in split(s) {split} (empty or header-only file)" in out
+    assert "0 OK, 1 with problems" in out

@@ -17,6 +17,7 @@ import yaml
 from safetensors.torch import load_file
 
 from muppet.config import PrefinetuneConfig
+from muppet.errors import ConfigError
 from muppet.families import get_family
 from muppet.train.checkpoint import complete_checkpoints
 from muppet.train.loop import TrainingError, prefinetune
@@ -207,3 +208,28 @@ def test_too_little_free_space_is_refused_before_training(
     err = capsys.readouterr().err
     assert "Traceback" not in err and f"output_dir {out}: 0.00 GiB free" in err and "4 checkpoint(s)" in err
     assert not (out / "metrics.jsonl").exists()
+
+
+@pytest.mark.parametrize("split", ["train", "dev"])
+def test_a_run_with_an_empty_split_is_an_error_before_training(tiny_root: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str], split: str) -> None:
+    import json
+    import shutil
+
+    from muppet.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_root / "data", data)
+    (data / "tiny_cls" / f"{split}.jsonl").write_text("")
+    out = tmp_path / "run"
+    args = [f"{k}={json.dumps(v)}" for k, v in cfg_dict(tiny_root, out, data_dir=str(data)).items()]
+    assert main(["prefinetune", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "task 'tiny_cls'" in err
+    assert ("no training examples in" if split == "train" else "its dev split has no examples") in err
+    assert not (out / "metrics.jsonl").exists()
+
+
+def test_sequential_batching_with_fewer_steps_than_tasks_is_refused(tiny_root: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="max_steps=2 is less than the 3 tasks"):
+        prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "seq", batching="sequential", max_steps=2)))

@@ -44,7 +44,14 @@ from muppet.tasks.mixtures import expand
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import write_json_atomic
 from muppet.train.export import HEADS_FILE, export_model, head_state
-from muppet.train.loop import check_backbone, feature_settings, load_tokenizer, param_groups, weights_finite
+from muppet.train.loop import (
+    check_backbone,
+    check_not_empty,
+    feature_settings,
+    load_tokenizer,
+    param_groups,
+    weights_finite,
+)
 from muppet.train.objective import embedding_noise
 from muppet.train.runfolder import clear, own_folder
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
@@ -223,6 +230,7 @@ def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int
         key = tokenizer_fingerprint(tokenizer)
         data = [featurize_plan(p, tokenizer, settings, cache_dir=cfg.cache_dir, num_proc=cfg.num_proc, tokenizer_key=key)
                 for p in plans]
+    check_not_empty(data)
     train, dev, test = data[0], data[0], (data[1] if len(data) > 1 else None)
 
     per_epoch = math.ceil(len(train.train) / cfg.batch_size)

@@ -127,6 +127,21 @@ class SplitSource:
         return SplitRecords(records, self.description, problems)
 
 
+def file_digest(path: Path) -> str:
+    """A fast hash of a file's bytes: the record cache follows content, not size and
+    timestamps, which ``cp -p`` and ``rsync -t`` carry over to an edited file."""
+    try:
+        import xxhash
+
+        digest: Any = xxhash.xxh3_128()
+    except ImportError:
+        digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return str(digest.hexdigest())
+
+
 def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str] | None) -> SplitSource:
     if spec.local is None:
         raise ConfigError(f"task {spec.name!r} has no local source")
@@ -148,7 +163,7 @@ def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str
             raise DataError(f"task {spec.name!r}: file {path} not found (split {split!r})")
     # Side files a reader opens (e.g. PIQA's labels) sit in the same folder: all count.
     watched = sorted({p for path in paths for p in path.parent.iterdir() if p.is_file()})
-    identity = {"files": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in watched]}
+    identity = {"files": [[str(p), p.stat().st_size, file_digest(p)] for p in watched]}
 
     def raw() -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
         for path in paths:

@@ -58,9 +58,15 @@ def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tup
     repeated = sorted({n for n in names if list(names).count(n) > 1})
     if repeated:
         raise ConfigError(f"tasks: {repeated} listed more than once")
+    files: dict[str, str] = {}  # task name -> the task file in ``names`` that declared it
     for name in names:
         if is_task_file(name):
-            members, mix_weights = [register_task_file(name).name], {}
+            declared = register_task_file(name).name
+            if declared in files:
+                raise ConfigError(f"tasks: {files[declared]} and {name} both declare a task named {declared!r}; "
+                                  "give each task file its own name")
+            files[declared] = name
+            members, mix_weights = [declared], {}
         elif name in TASKS:
             members, mix_weights = [name], {}
         elif name in MIXTURES:

@@ -102,14 +102,21 @@ def load_task_file(path: str | os.PathLike[str]) -> TaskSpec:
             options=_mapping(f"{where}: hub.options", raw.get("options")),
             filter=_mapping(f"{where}: hub.filter", raw.get("filter")),
         )
-    label_range = data.get("label_range")
+    labels, label_range = data.get("labels"), data.get("label_range")
+    if labels is not None and not isinstance(labels, list):  # `labels: yn` would become labels y and n
+        raise ConfigError(f"{where}: labels: expected a list of label names (e.g. [no, yes]), got {labels!r}")
+    if label_range is not None and not (
+        isinstance(label_range, list) and len(label_range) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in label_range)
+    ):
+        raise ConfigError(f"{where}: label_range: expected two numbers [low, high], got {label_range!r}")
     try:
         return TaskSpec(
             name=str(data["name"]),
             family=str(data["family"]),
             local=local,
             hub=hub,
-            labels=tuple(str(label) for label in data.get("labels") or ()),
+            labels=tuple(str(label) for label in labels or ()),
             label_range=(float(label_range[0]), float(label_range[1])) if label_range is not None else None,
             metric=str(data.get("metric") or ""),
             description=str(data.get("description") or ""),

@@ -22,7 +22,7 @@ from muppet.backbone import Backbone, load_config, resolve_model_path
 from muppet.config import PrefinetuneConfig, read_yaml_mapping
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
-from muppet.errors import ConfigError, TrainingError
+from muppet.errors import ConfigError, DataError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
@@ -80,6 +80,19 @@ def load_tokenizer(model_name: str, specs: Sequence[TaskSpec], trust_remote_code
     if not getattr(tokenizer, "is_fast", False) and any(s.family == "extractive_qa" for s in specs):
         raise ConfigError(f"extractive QA needs a fast tokenizer (offset mappings); {model_name} has none")
     return tokenizer
+
+
+def check_not_empty(tasks: Sequence[TaskData]) -> None:
+    """A task with no training features or no evaluation examples would train or score nothing."""
+    for t in tasks:
+        if not len(t.train):
+            raise DataError(f"task {t.name!r}: its training split has no usable examples ({t.source}); "
+                            "check the file (empty or header-only?) or drop the task")
+        if not t.eval_records:
+            where = (f"its {t.eval_split} split" if not t.eval_split.startswith("held-out")
+                     else "the held-out slice carved from its training split")
+            raise DataError(f"task {t.name!r}: {where} has no examples ({t.source}); check the file, or for a "
+                            "held-out slice raise heldout_fraction")
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -237,6 +250,9 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    if cfg.batching == "sequential" and cfg.max_steps < len(specs):
+        raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
+                          f"is less than the {len(specs)} tasks: some would never train; raise max_steps")
     with own_folder(out, accelerator):
         point = resume_point(cfg, out, [s.name for s in specs], shards)
         return _prefinetune(cfg, specs, weights, downstream, accelerator, shards, point, started)
@@ -267,6 +283,7 @@ def _prefinetune(
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
         )
+    check_not_empty(tasks)
     # keep_checkpoints complete ones, plus the one being written
     check_free_space(out, model, cfg.keep_checkpoints + 1, int(cfg.export), accelerator)
     if accelerator.is_main_process:
