@@ -78,7 +78,7 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
     specs, _ = expand(cfg.tasks, cfg.data_dir)
-    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     heads = {s.name: get_family(s.family).head_key(s) for s in specs}
     tasks = prepare_tasks(
@@ -128,10 +128,12 @@ def _cmd_tasks_show(args: argparse.Namespace) -> int:
     import yaml
 
     from muppet.tasks.loading import available_splits
+    from muppet.tasks.mixtures import expand
     from muppet.tasks.spec import get_task
+    from muppet.tasks.user import is_task_file
 
-    spec = get_task(args.name)
     data_dir = args.data_dir or os.environ.get("MUPPET_DATA_DIR")
+    spec = expand([args.name], data_dir)[0][0] if is_task_file(args.name) else get_task(args.name)
     info = dataclasses.asdict(spec)
     info["available_splits"] = available_splits(spec, data_dir)
     info["local_splits_here"] = spec.local_splits(data_dir)

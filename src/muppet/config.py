@@ -145,6 +145,7 @@ class BaseConfig:
     @classmethod
     def load(cls: type[C], path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()) -> C:
         data = read_yaml_mapping(path, "config file") if path is not None else {}
+        data = task_files_relative_to(data, Path(path).parent) if path is not None else data
         return cls.from_dict(merge(data, parse_overrides(overrides)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +172,25 @@ def read_yaml_mapping(path: str | os.PathLike[str], what: str) -> dict[str, Any]
     if loaded is not None and not isinstance(loaded, dict):
         raise ConfigError(f"{p}: expected a mapping of keys, got {type(loaded).__name__}")
     return dict(loaded or {})
+
+
+TASK_LIST_KEYS = ("tasks", "task", "exclude", "downstream")
+
+
+def task_files_relative_to(data: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """Task files named in a config file, relative to that file's folder (as a task file's own
+    paths are to it); a path found only from the working directory is kept, for old configs."""
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if not isinstance(value, str) or not value.endswith((".yaml", ".yml")) or os.path.isabs(value):
+            return value
+        beside = os.path.normpath(folder / value)
+        return beside if os.path.exists(beside) or not os.path.exists(value) else value
+
+    return {k: task_files_relative_to(v, folder) if isinstance(v, Mapping) else resolve(v) if k in TASK_LIST_KEYS else v
+            for k, v in data.items()}
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:

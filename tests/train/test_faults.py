@@ -233,3 +233,26 @@ def test_a_run_with_an_empty_split_is_an_error_before_training(tiny_root: Path, 
 def test_sequential_batching_with_fewer_steps_than_tasks_is_refused(tiny_root: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="max_steps=2 is less than the 3 tasks"):
         prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "seq", batching="sequential", max_steps=2)))
+
+
+@pytest.mark.parametrize("damage", ["delete heads.safetensors", "truncate heads.safetensors", "corrupt muppet.json",
+                                    "truncate model.safetensors"])
+def test_load_export_names_a_missing_or_corrupt_file(tiny_root: Path, tmp_path: Path, damage: str) -> None:
+    import shutil
+
+    from muppet.train.export import load_export
+
+    prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "run", max_steps=1, tasks=["tiny_cls"])))
+    export = tmp_path / "export"
+    shutil.copytree(tmp_path / "run" / "export", export)
+    load_export(export)
+    action, name = damage.split()
+    target = export / name
+    if action == "delete":
+        target.unlink()
+    elif action == "truncate":
+        target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    else:
+        target.write_text('{"tasks": [')
+    with pytest.raises(ConfigError, match=name if name != "model.safetensors" else "cannot load weights"):
+        load_export(export)

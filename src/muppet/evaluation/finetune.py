@@ -188,7 +188,7 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     specs, _ = expand([cfg.task], cfg.data_dir)
     spec = specs[0]
-    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     with own_folder(out, accelerator):
         if (out / RESULTS_FILE).exists() and not cfg.overwrite:

@@ -23,6 +23,9 @@ class Mixture:
 
     def resolve(self, data_dir: str | None) -> list[str]:
         names = list(self.tasks(data_dir) if callable(self.tasks) else self.tasks)
+        if not names and data_dir is None:
+            raise ConfigError(f"mixture {self.name!r} reads the tasks under data_dir, which is not set: pass "
+                              "data_dir=PATH or set MUPPET_DATA_DIR to the folder holding one sub-folder per task")
         if not names:
             raise ConfigError(f"mixture {self.name!r} has no tasks here (data_dir={data_dir!r})")
         return names
@@ -51,6 +54,8 @@ for _fam in ("classification", "multiple_choice", "extractive_qa", "summarizatio
 def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tuple[list[TaskSpec], dict[str, float]]:
     """Task specs for a list of task and mixture names (deduplicated, in order) and their weights."""
     all_tasks()  # the catalogue registers itself on first use
+    if data_dir is not None and not os.path.isdir(data_dir):  # not a silent fall-back to the hub
+        raise ConfigError(f"data_dir {str(data_dir)!r} is not a folder (it should hold one sub-folder per task)")
     specs: list[TaskSpec] = []
     weights: dict[str, float] = {}
     seen: set[str] = set()

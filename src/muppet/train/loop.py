@@ -57,9 +57,14 @@ def feature_settings(cfg: Any) -> FeatureSettings:
     )
 
 
-def check_backbone(specs: Sequence[TaskSpec], model_name: str, trust_remote_code: bool) -> None:
-    """Refuse, before reading any data, tasks the backbone cannot serve."""
+def check_backbone(specs: Sequence[TaskSpec], model_name: str, trust_remote_code: bool, max_length: int | None = None) -> None:
+    """Refuse, before reading any data, tasks the backbone cannot serve and rows longer than
+    its position embeddings (an index error deep in the first forward pass otherwise)."""
     config = load_config(model_name, trust_remote_code)
+    positions = getattr(config, "max_position_embeddings", None)
+    if max_length is not None and isinstance(positions, int) and max_length > positions:
+        raise ConfigError(f"max_length={max_length} exceeds the {positions} positions of {model_name} "
+                          f"(max_position_embeddings); use max_length <= {positions}")
     if getattr(config, "is_encoder_decoder", False):
         return
     bad = [s.name for s in specs if get_family(s.family).needs_decoder]
@@ -248,7 +253,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(cfg.output_dir)
     specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
-    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     if cfg.batching == "sequential" and cfg.max_steps < len(specs):
         raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
