@@ -256,3 +256,17 @@ def test_load_export_names_a_missing_or_corrupt_file(tiny_root: Path, tmp_path: 
         target.write_text('{"tasks": [')
     with pytest.raises(ConfigError, match=name if name != "model.safetensors" else "cannot load weights"):
         load_export(export)
+
+
+def test_max_length_too_short_for_a_qa_question_is_one_message(tiny_root: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from muppet.cli import main
+
+    args = [f"{k}={json.dumps(v)}" for k, v in cfg_dict(tiny_root, tmp_path / "qa", tasks=["tiny_qa"], max_length=12,
+                                                         doc_stride=2).items()]
+    assert main(["prefinetune", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "task 'tiny_qa': max_length=12 leaves 1 context tokens" in err
+    assert "doc_stride=2" in err

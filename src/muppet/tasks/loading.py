@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,9 @@ class Problem:
         return f"{self.loc}{where}: {self.reason}"
 
 
+_ONE_PAST = re.compile(r"^index (\d+) is outside 0\.\.(\d+)$")  # families.base.as_index's message
+
+
 def iter_canonical(
     spec: TaskSpec,
     raw_records: Iterable[tuple[Loc, Mapping[str, Any] | BadRecord]],
@@ -81,13 +85,25 @@ def iter_canonical(
 ) -> Iterator[tuple[Loc, Record | Problem]]:
     """Canonical records (or the problem with each bad one), one at a time: nothing is held."""
     family = get_family(spec.family)
+    zero = one_past = 0  # option indices equal to 0, and equal to the number of options
     for loc, raw in raw_records:
         try:
             if isinstance(raw, BadRecord):
                 raise RecordError(raw.reason, raw.field)
-            yield loc, family.make_record(map_columns(raw, columns, label_map), spec)
+            record = family.make_record(map_columns(raw, columns, label_map), spec)
+            zero += record.get("label") == 0
+            yield loc, record
         except RecordError as exc:
+            past = _ONE_PAST.match(exc.reason)
+            one_past += bool(past and int(past.group(1)) == int(past.group(2)) + 1 and exc.field == "label")
             yield loc, Problem(loc, exc.reason, exc.field)
+    if one_past and not zero:
+        # Only the last option's records are out of range; the others would silently train shifted.
+        raise DataError(
+            f"task {spec.name!r}: the labels look 1-based: {one_past:,} record(s) name the option one past the last "
+            "and none names option 0. Option indices are 0-based: subtract 1 (or use letters A, B, ...) in the "
+            "source, or map them with label_map"
+        )
 
 
 def raise_problems(spec: TaskSpec, problems: list[str], source: str) -> None:
