@@ -10,7 +10,7 @@ export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test bench bench-data reproduce reproduce-quick venv clean
+.PHONY: demo test docs bench bench-data reproduce reproduce-quick venv clean
 
 $(BIN)/muppet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: venv
 test: venv
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The README's key tables, generated from the config fields (a test fails when they drift).
+docs: venv
+	$(BIN)/python -m muppet.config.docs README.md
 
 # Throughput against a plain loop and tasknet, padding, evaluation, scale in tasks:
 # bench/out/results.json (several minutes; the first run also builds tasknet's venv).

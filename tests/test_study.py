@@ -148,7 +148,7 @@ def test_the_own_task_table_counts_tasks_above_their_trivial_baseline(tiny_root:
     (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "x", "model": "all", "finetune": {"seed": 2}}),
      r"set per cell by the sweep"),
     (lambda s: s["sweeps"]["transfer"]["models"].append({"name": "all", "model": "all"}), r"models: .* has repeats"),
-    (lambda s: s["finetune"].update(epochz=1), r"unknown config key 'epochz'; did you mean 'epochs'"),
+    (lambda s: s["finetune"].update(epochz=1), r"unknown config key 'finetune\.epochz'; did you mean 'finetune\.epochs'"),
     (lambda s: s.update(runs={}, sweeps={}), r"needs runs or sweeps"),
     (lambda s: s["runs"]["mc-only"].update(downstream=[]), r"sweeps\.transfer: give its tasks"),
 ])

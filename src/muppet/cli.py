@@ -7,9 +7,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from muppet import __version__
-from muppet.config import DEFAULT_MODEL
+from muppet.config import DEFAULT_MODEL, Config, FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig
 from muppet.errors import MuppetError
 
 FAMILY_CHOICES = ["classification", "multiple_choice", "extractive_qa", "summarization"]
@@ -24,7 +25,6 @@ def _config_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
 
 
 def _cmd_prefinetune(args: argparse.Namespace) -> int:
-    from muppet.config import PrefinetuneConfig
     from muppet.train.loop import format_table, prefinetune
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
@@ -45,7 +45,7 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
 def _cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
-    from muppet.evaluation.finetune import FinetuneConfig, finetune
+    from muppet.evaluation.finetune import finetune
 
     cfg = FinetuneConfig.load(*_config_args(args))
     result = finetune(cfg)
@@ -60,7 +60,7 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from muppet.evaluation.sweep import SweepConfig, sweep
+    from muppet.evaluation.sweep import sweep
 
     cfg = SweepConfig.load(*_config_args(args))
     summary = sweep(cfg)
@@ -70,7 +70,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
-    from muppet.config import PrefinetuneConfig
     from muppet.data.pipeline import prepare_tasks
     from muppet.families import get_family
     from muppet.tasks.mixtures import expand
@@ -187,7 +186,7 @@ def _plain(value: object) -> object:
     return value
 
 def _cmd_study(args: argparse.Namespace) -> int:
-    from muppet.study import StudyConfig, run_study
+    from muppet.study import run_study
 
     cfg = StudyConfig.load(*_config_args(args))
     result = run_study(cfg)
@@ -200,35 +199,46 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_help(cls: type[Config]) -> dict[str, Any]:
+    """--help lists every key of the command's config, generated from its fields."""
+    from muppet.config.docs import help_text
+
+    return {"epilog": help_text(cls), "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="muppet", description="Multi-task pre-finetuning (MUPPET) for transformers.")
     parser.add_argument("--version", action="version", version=f"muppet {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log library messages and show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("prefinetune", help="pre-finetune a model on a mixture of tasks")
+    p = sub.add_parser("prefinetune", help="pre-finetune a model on a mixture of tasks", **_keys_help(PrefinetuneConfig))
     p.add_argument("config", help="YAML config (see configs/); may be left out when only key=value overrides are given")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="override config keys")
     p.set_defaults(func=_cmd_prefinetune)
 
-    f = sub.add_parser("finetune", help="fine-tune a model (hub, local or muppet export) on one task")
+    f = sub.add_parser("finetune", help="fine-tune a model (hub, local or muppet export) on one task",
+                       **_keys_help(FinetuneConfig))
     f.add_argument("config", help="YAML config (or only key=value overrides)")
     f.add_argument("overrides", nargs="*", metavar="key=value")
     f.set_defaults(func=_cmd_finetune)
 
-    sw = sub.add_parser("sweep", help="fine-tune the grid models x tasks x fractions x seeds (resumable)")
+    sw = sub.add_parser("sweep", help="fine-tune the grid models x tasks x fractions x seeds (resumable)",
+                        **_keys_help(SweepConfig))
     sw.add_argument("config", help="YAML config (or only key=value overrides)")
     sw.add_argument("overrides", nargs="*", metavar="key=value")
     sw.set_defaults(func=_cmd_sweep)
 
-    st = sub.add_parser("study", help="pre-finetuning runs and the sweeps comparing them, with reports (resumable)")
+    st = sub.add_parser("study", help="pre-finetuning runs and the sweeps comparing them, with reports (resumable)",
+                        **_keys_help(StudyConfig))
     st.add_argument("config", help="YAML study (see configs/reproduce.yaml), or only key=value overrides")
     st.add_argument("overrides", nargs="*", metavar="key=value")
     st.set_defaults(func=_cmd_study)
 
     data = sub.add_parser("data", help="data preparation")
     dsub = data.add_subparsers(dest="data_command", required=True)
-    dp = dsub.add_parser("prepare", help="read, check and tokenize a run's tasks into the cache, ahead of the run")
+    dp = dsub.add_parser("prepare", help="read, check and tokenize a run's tasks into the cache, ahead of the run",
+                         **_keys_help(PrefinetuneConfig))
     dp.add_argument("config", help="the run's YAML config (or only key=value overrides)")
     dp.add_argument("overrides", nargs="*", metavar="key=value")
     dp.set_defaults(func=_cmd_data_prepare)

@@ -16,102 +16,16 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from muppet.config import BaseConfig, PrefinetuneConfig, merge, read_yaml_mapping
+from muppet.config import PrefinetuneConfig, SweepModel, read_yaml_mapping
+from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
 from muppet.evaluation.report import fmt_points, fmt_seconds, metric_scale, write_report
-from muppet.evaluation.sweep import SweepConfig, SweepModel
-
-# Set by the study for each run, not by the user.
-RUN_KEYS = ("output_dir", "resume", "overwrite", "export")
-
-
-@dataclass
-class StudyConfig(BaseConfig):
-    output_dir: str = "runs/study"
-    prefinetune: dict[str, Any] = field(default_factory=dict)  # shared by every run (prefinetune keys)
-    runs: dict[str, Any] = field(default_factory=dict)  # run name -> its own prefinetune keys
-    finetune: dict[str, Any] = field(default_factory=dict)  # shared by every sweep (finetune keys)
-    # sweep name -> sweep keys; a model naming a run stands for its export; tasks default to
-    # the runs' ``downstream`` tasks
-    sweeps: dict[str, Any] = field(default_factory=dict)
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.runs and not self.sweeps:
-            raise ConfigError("a study needs runs or sweeps")
-        for name, overrides in self.runs.items():
-            if overrides is not None and not isinstance(overrides, dict):
-                raise ConfigError(f"runs.{name}: expected a mapping of prefinetune keys, got {overrides!r}")
-            taken = [k for k in RUN_KEYS if k in (overrides or {}) or k in self.prefinetune]
-            if taken:
-                raise ConfigError(f"runs.{name}: {taken} are set by the study; remove them")
-        self._runs = {name: self.run_config(name) for name in self.runs}  # validates every run now
-        self._sweeps = {name: self.sweep_config(name) for name in self.sweeps}
-        used = {m.model for s in self._sweeps.values() for m in s.variants()}
-        unused = [name for name in self.runs if str(self.export_dir(name)) not in used]
-        if unused and self.sweeps:
-            raise ConfigError(f"runs {unused} are not used by any sweep")
-
-    def run_dir(self, name: str) -> Path:
-        return Path(self.output_dir) / "runs" / name
-
-    def export_dir(self, name: str) -> Path:
-        return self.run_dir(name) / "export"
-
-    def run_config(self, name: str) -> PrefinetuneConfig:
-        try:
-            return PrefinetuneConfig.from_dict({
-                **merge(self.prefinetune, self.runs[name] or {}),
-                "output_dir": str(self.run_dir(name)), "resume": True, "export": True,
-                "progress": self.progress,
-            })
-        except ConfigError as exc:
-            raise ConfigError(f"runs.{name}: {exc}") from None
-
-    def downstream(self) -> list[str]:
-        tasks = {tuple(c.downstream) for c in self._runs.values()}
-        return list(next(iter(tasks))) if len(tasks) == 1 else []
-
-    def sweep_config(self, name: str) -> SweepConfig:
-        raw = self.sweeps[name]
-        if not isinstance(raw, dict):
-            raise ConfigError(f"sweeps.{name}: expected a mapping of sweep keys, got {raw!r}")
-        taken = [k for k in ("output_dir", "cells_dir", "progress") if k in raw]
-        if taken:
-            raise ConfigError(f"sweeps.{name}: {taken} are set by the study; remove them")
-        models = []
-        for entry in raw.get("models") or []:
-            variant = entry if isinstance(entry, dict) else {"name": entry, "model": entry}
-            variant = dict(variant)
-            if variant.get("model") in self.runs:
-                variant["model"] = str(self.export_dir(variant["model"]))
-            models.append(variant)
-        if not raw.get("tasks") and not self.downstream():
-            raise ConfigError(f"sweeps.{name}: give its tasks (the runs do not share one `downstream` list to default to)")
-        data = {
-            "tasks": self.downstream(),
-            **raw,
-            "models": models,
-            "finetune": merge(self.finetune, raw.get("finetune") or {}),
-            "output_dir": str(Path(self.output_dir) / "sweeps" / name),
-            "cells_dir": str(Path(self.output_dir) / "cells"),  # a cell two sweeps share runs once
-            "progress": self.progress,
-        }
-        try:
-            return SweepConfig.from_dict(data)
-        except ConfigError as exc:
-            raise ConfigError(f"sweeps.{name}: {exc}") from None
-
-    def runs_of(self, sweep: SweepConfig) -> list[str]:
-        paths = {m.model for m in sweep.variants()}
-        return [name for name in self.runs if str(self.export_dir(name)) in paths]
 
 
 def run_finished(cfg: PrefinetuneConfig) -> bool:
@@ -164,7 +78,7 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
         for run in runs:
             if run in done_runs:
                 continue
-            run_cfg = cfg._runs[run]
+            run_cfg = cfg.run_configs[run]
             if not run_finished(run_cfg):
                 bar.set_postfix_str(f"run {run}")
                 started = time.perf_counter()
@@ -177,7 +91,7 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
         return None
 
     # Each sweep right after the runs it needs: the first comparisons come before the last run.
-    for name, sweep_cfg in cfg._sweeps.items():
+    for name, sweep_cfg in cfg.sweep_configs.items():
         stopped = ensure(cfg.runs_of(sweep_cfg))
         if stopped is not None:
             return {"stopped": True, "run": stopped, "timings": timings}
@@ -207,13 +121,13 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
              "|---|---|---|---|---|---|---|"]
     from muppet.tasks.mixtures import select
 
-    for name, run in cfg._runs.items():
+    for name, run in cfg.run_configs.items():
         specs, _, _ = select(run.tasks, run.exclude, run.downstream, run.data_dir)
         lines.append(f"| `{name}` | {len(specs)} | {run.max_steps} | {run.batching} | {run.loss_scaling} | "
                      f"{'on' if run.r3f is not None else 'off'} | {_duration(timings.get(f'runs/{name}'))} |")
     lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells done | time in its cells | report |",
               "|---|---|---|---|---|---|---|---|"]
-    for name, sw in cfg._sweeps.items():
+    for name, sw in cfg.sweep_configs.items():
         cells = list(sw.cells())
         done = [json.loads(p.read_text(encoding="utf-8")) for p in
                 (sw.cell_dir(*c) / RESULTS_FILE for c in cells) if p.is_file()]
@@ -225,7 +139,7 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
             f"{_duration(seconds)} | [report](sweeps/{name}/report.md) |"
         )
     lines += own_task_table(cfg)
-    for name, sw in cfg._sweeps.items():
+    for name, sw in cfg.sweep_configs.items():
         lines += sweep_table(name, Path(sw.output_dir))
     lines += ["", f"Wall time of the `muppet study` stages so far (timings.json): {_duration(sum(timings.values()))}.", ""]
     return "\n".join(lines)

@@ -13,11 +13,11 @@ import torch
 import yaml
 
 from muppet.cli import main
-from muppet.config import PrefinetuneConfig
+from muppet.config import FinetuneConfig, PrefinetuneConfig, SweepConfig
 from muppet.data.batching import collate
 from muppet.errors import ConfigError, DataError
-from muppet.evaluation.finetune import FinetuneConfig, finetune
-from muppet.evaluation.sweep import SweepConfig, sweep
+from muppet.evaluation.finetune import finetune
+from muppet.evaluation.sweep import sweep
 from muppet.families import FeatureSettings, get_family
 from muppet.train.loop import prefinetune
 from muppet.train.objective import embedding_noise, r3f_term
@@ -167,7 +167,7 @@ def test_sweep_runs_resumes_and_reports(tiny_root: Path, tmp_path: Path) -> None
 def test_sweep_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="set per cell"):
         SweepConfig.from_dict(dict(models=["m"], tasks=["rte"], finetune={"seed": 3}))
-    with pytest.raises(ConfigError, match="unknown config key 'lrr'"):
+    with pytest.raises(ConfigError, match="unknown config key 'finetune.lrr'"):
         SweepConfig.from_dict(dict(models=["m"], tasks=["rte"], finetune={"lrr": 3}))
     with pytest.raises(ConfigError, match="not in"):
         SweepConfig.from_dict(dict(models=["m"], tasks=["rte"], fractions=[0.0]))

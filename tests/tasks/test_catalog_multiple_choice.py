@@ -507,6 +507,15 @@ def test_quail_malformed(tmp_path: Path) -> None:
     )
 
 
+def test_quail_xml_with_entity_declarations_is_refused(tmp_path: Path) -> None:
+    # A "billion laughs" file: a parser that expands entities would build gigabytes.
+    bomb = ('<?xml version="1.0"?>\n<!DOCTYPE data [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<data>&b;</data>\n')
+    write(tmp_path, "quail", "quail_1.3_dev_randomized.xml", bomb)
+    write(tmp_path, "quail", "quail_1.3_challenge_randomized.xml", "<data></data>")
+    assert_error(tmp_path, "quail", "quail_1.3_dev_randomized.xml", "refused XML with entity or DTD declarations")
+
+
 # --- HellaSwag ----------------------------------------------------------------------------------
 
 

@@ -56,7 +56,8 @@ def assert_resumes_exactly(tiny_root: Path, runs: dict[str, Path], out: Path) ->
 
 def cli(tiny_root: Path, out: Path, capsys: pytest.CaptureFixture[str], *overrides: str) -> tuple[int, str]:
     base = cfg_dict(tiny_root, out, max_steps=STEPS, save_every=1, keep_checkpoints=3, resume=True)
-    args = [f"{k}={json.dumps(v)}" for k, v in base.items()]
+    given = dict(o.split("=", 1) for o in overrides)
+    args = [f"{k}={json.dumps(v)}" for k, v in base.items() if k not in given]
     code = main(["prefinetune", *args, *overrides])
     return code, capsys.readouterr().err
 

@@ -11,7 +11,6 @@ import math
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from muppet.backbone import Backbone
-from muppet.config import (
-    DEFAULT_MODEL,
-    LEAKAGE,
-    ON_BAD_RECORD,
-    PRECISION,
-    SOURCES,
-    BaseConfig,
-    R3FConfig,
-    _choice,
-    _positive,
-)
+from muppet.config import FinetuneConfig
 from muppet.data.pipeline import check_leakage, featurize_plan, plan_task
 from muppet.data.sampler import MixtureSampler, task_key
 from muppet.data.store import RecordStore, tokenizer_fingerprint
@@ -57,92 +46,6 @@ from muppet.train.runfolder import clear, own_folder
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 RESULTS_FILE = "results.json"
-
-
-@dataclass
-class FinetuneConfig(BaseConfig):
-    model: str = DEFAULT_MODEL  # hub id, local folder, or a muppet export
-    task: str = "rte"  # a task name or a task file
-    data_dir: str | None = None  # default: $MUPPET_DATA_DIR
-    source: str = "auto"
-    output_dir: str = "runs/finetune"
-    trust_remote_code: bool = False
-    # how much training data
-    train_fraction: float | None = 1.0  # share of the training split (nested, stratified subsets)
-    train_examples: int | None = None  # or an absolute number (overrides train_fraction)
-    # The training data itself, before any fraction: at most this many examples of the split,
-    # one fixed (stratified) sample for every seed, so that 100% means the same data throughout.
-    max_train_examples: int | None = None
-    seed: int = 42
-    # optimisation
-    epochs: float = 3.0
-    max_steps: int | None = None  # overrides epochs
-    lr: float = 2e-5
-    batch_size: int = 16
-    grad_accum_steps: int = 1
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    max_grad_norm: float = 1.0
-    dropout: float = 0.1
-    precision: str = "fp32"
-    cpu: bool = False
-    reuse_head: bool = False  # start from the export's head for this task or family, when it has one
-    r3f: R3FConfig | None = None
-    # data
-    max_length: int = 256
-    doc_stride: int | None = None  # default max_length // 2
-    max_target_length: int = 64
-    heldout_fraction: float = 0.1
-    heldout_max: int = 1000
-    on_bad_record: str = "error"
-    leakage: str = "error"
-    cache_dir: str | None = None
-    num_proc: int = 1
-    # evaluation
-    eval_every: int | None = None  # updates between dev evaluations; default: once per epoch
-    early_stopping_patience: int = 0  # evaluations without improvement before stopping; 0: never
-    eval_max_examples: int | None = None
-    eval_batch_size: int = 64
-    evaluate_test: bool = True  # also score the labelled test split, where the task has one
-    max_answer_length: int = 30
-    num_beams: int = 4
-    max_new_tokens: int = 64
-    save_model: bool = False  # export the fine-tuned model to output_dir/model
-    max_bad_updates: int = 5  # consecutive updates with a non-finite loss before the run stops
-    length_buckets: int = 16  # length-aware batching (1: off)
-    pad_to_multiple_of: int | None = None  # default: 8 on a GPU, 1 on a CPU
-    progress: bool = True
-    overwrite: bool = False  # replace a finished results.json in output_dir
-    extra: dict[str, Any] = field(default_factory=dict)  # free-form labels copied into results.json
-
-    def __post_init__(self) -> None:
-        import os
-
-        if self.data_dir is None:
-            self.data_dir = os.environ.get("MUPPET_DATA_DIR") or None
-        if self.train_examples is not None:
-            self.train_fraction = None
-        if self.train_fraction is None and self.train_examples is None:
-            raise ConfigError("give train_fraction or train_examples")
-        if self.train_fraction is not None and not 0 < self.train_fraction <= 1:
-            raise ConfigError(f"train_fraction: must be in (0, 1], got {self.train_fraction}")
-        _choice("precision", self.precision, PRECISION)
-        _choice("source", self.source, SOURCES)
-        _choice("on_bad_record", self.on_bad_record, ON_BAD_RECORD)
-        _choice("leakage", self.leakage, LEAKAGE)
-        for name in ("epochs", "lr", "batch_size", "grad_accum_steps", "max_length", "eval_batch_size", "num_proc",
-                     "max_target_length", "max_answer_length", "num_beams", "max_new_tokens"):
-            _positive(name, getattr(self, name))
-        for name in ("max_steps", "train_examples", "max_train_examples", "eval_every", "eval_max_examples"):
-            _positive(name, getattr(self, name))
-        for name in ("weight_decay", "max_grad_norm", "dropout", "early_stopping_patience", "doc_stride"):
-            _positive(name, getattr(self, name), allow_zero=True)
-        if self.batch_size % self.grad_accum_steps:
-            raise ConfigError(f"batch_size ({self.batch_size}) must be divisible by grad_accum_steps ({self.grad_accum_steps})")
-        if self.doc_stride is None:
-            self.doc_stride = self.max_length // 2
-        if self.doc_stride >= self.max_length:
-            raise ConfigError(f"doc_stride ({self.doc_stride}) must be smaller than max_length ({self.max_length})")
 
 
 def reuse_head(model: MultiTaskModel, spec: TaskSpec, source: str) -> tuple[str | None, str | None]:

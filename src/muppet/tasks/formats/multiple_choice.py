@@ -16,6 +16,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
 from muppet.errors import DataError
 from muppet.tasks.formats.base import FORMATS, BadRecord, Loc, Raw, read_text, split_lines, text_lines
 from muppet.tasks.formats.common import read_csv, read_json_list, read_jsonl, shown
@@ -340,11 +343,14 @@ def read_quail_xml(path: Path) -> Iterator[Item]:
     One record per question (numbered in file order), grouped by text id.
     """
     try:
-        root = ET.parse(path).getroot()
+        # defusedxml: a downloaded file must not expand entities (billion laughs) or fetch DTDs.
+        root = SafeET.parse(path).getroot()
     except ET.ParseError as exc:
         raise DataError(f"{path}:{exc.position[0]}: invalid XML ({exc})") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except DefusedXmlException as exc:
+        raise DataError(f"{path}: refused XML with entity or DTD declarations ({type(exc).__name__})") from None
     except (LookupError, ValueError) as exc:  # the XML declaration names an encoding expat cannot use
         raise DataError(f"{path}: invalid XML ({exc})") from None
     number = 0

@@ -10,7 +10,7 @@ from muppet.config import PrefinetuneConfig, parse_overrides
 from muppet.errors import ConfigError
 from muppet.tasks.mixtures import expand
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 
 
 def test_overrides_are_typed() -> None:
@@ -64,6 +64,16 @@ def test_data_dir_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_every_shipped_config_parses_without_any_data(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from muppet.config import StudyConfig, SweepConfig
+
+    monkeypatch.delenv("MUPPET_DATA_DIR", raising=False)
+    kind = StudyConfig if path.name.startswith("reproduce") else SweepConfig if path.name.startswith("sweep") else None
+    cfg = (kind or PrefinetuneConfig).load(path)
+    assert cfg.to_dict() == type(cfg).from_dict(cfg.to_dict()).to_dict()
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
     if path.name.startswith("reproduce"):
         from muppet.study import StudyConfig
@@ -72,7 +82,7 @@ def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
         run = study.run_config("all")
         tasks, data_dir = [*run.tasks, *run.downstream], str(real_data_dir)  # tests/test_study.py checks the rest
     elif path.name.startswith("sweep"):
-        from muppet.evaluation.sweep import SweepConfig
+        from muppet.config import SweepConfig
 
         sweep = SweepConfig.load(path, [f"finetune.data_dir={real_data_dir}"])
         tasks, data_dir = sweep.tasks, str(real_data_dir)
@@ -86,13 +96,13 @@ def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
 
 
 def test_demo_config_spans_three_families(real_data_dir: Path) -> None:
-    cfg = PrefinetuneConfig.load(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+    cfg = PrefinetuneConfig.load(Path(__file__).resolve().parents[2] / "configs" / "demo.yaml")
     specs, _ = expand(cfg.tasks, real_data_dir)
     assert len(specs) >= 15
     assert {s.family for s in specs} >= {"classification", "multiple_choice", "extractive_qa"}
 
 
-ACCELERATE = sorted((Path(__file__).resolve().parents[1] / "configs" / "accelerate").glob("*.yaml"))
+ACCELERATE = sorted((Path(__file__).resolve().parents[2] / "configs" / "accelerate").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", ACCELERATE, ids=[p.name for p in ACCELERATE])
