@@ -133,7 +133,8 @@ def test_seq2seq_backbone_serves_all_four_families(tiny_root: Path, tmp_path: Pa
 
 
 def test_encoder_only_refuses_summarization_before_reading_data(tiny_root: Path, tmp_path: Path) -> None:
-    cfg = config(tiny_root, tmp_path / "x", tasks=["tiny_cls", "tiny_sum"], data_dir=str(tmp_path / "nowhere"))
+    (tmp_path / "no_data").mkdir()  # the tasks' files are not there: the refusal comes first
+    cfg = config(tiny_root, tmp_path / "x", tasks=["tiny_cls", "tiny_sum"], data_dir=str(tmp_path / "no_data"))
     with pytest.raises(ConfigError, match="encoder-decoder"):
         prefinetune(cfg)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +17,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from muppet.backbone import Backbone
 from muppet.config import FinetuneConfig
 from muppet.data.pipeline import check_leakage, featurize_plan, plan_task
 from muppet.data.sampler import MixtureSampler, task_key
 from muppet.data.store import RecordStore, tokenizer_fingerprint
-from muppet.errors import ConfigError, TrainingError
+from muppet.errors import ConfigError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.evaluation.splits import nested_subset
 from muppet.families import get_family
-from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
+from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tasks.loading import available_splits
 from muppet.tasks.mixtures import expand
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import write_json_atomic
 from muppet.train.export import HEADS_FILE, export_model, head_state
-from muppet.train.loop import (
-    check_backbone,
-    check_not_empty,
-    feature_settings,
-    load_tokenizer,
-    param_groups,
-    weights_finite,
-)
-from muppet.train.objective import embedding_noise
+from muppet.train.loop import check_backbone, check_not_empty, feature_settings, load_tokenizer
 from muppet.train.runfolder import clear, own_folder
+from muppet.train.skeleton import UpdateGuard, advance, build_model, optimization, regularize
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 RESULTS_FILE = "results.json"
@@ -100,26 +91,8 @@ def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
         return _finetune(cfg, spec, accelerator, shards, started)
 
 
-def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int, started: float) -> dict[str, Any]:
-    from accelerate.utils import set_seed
-    from transformers import get_linear_schedule_with_warmup
-
-    out = Path(cfg.output_dir)
-    specs = [spec]
-    family = get_family(spec.family)
-    show = cfg.progress and accelerator.is_local_main_process
-    set_seed(cfg.seed)
-    tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
-    settings = feature_settings(cfg)
-    model = MultiTaskModel(Backbone.from_pretrained(cfg.model, cfg.trust_remote_code), [spec], cfg.dropout)
-    reused, not_reused = reuse_head(model, spec, cfg.model) if cfg.reuse_head else (None, None)
-    if not_reused and accelerator.is_main_process:
-        print(f"muppet: warning: reuse_head: {not_reused}", file=sys.stderr, flush=True)
-    if cfg.r3f is not None and cfg.r3f.spectral_norm:
-        spectral_normalize_heads(model)
-    noise = embedding_noise(cfg.r3f.eps, cfg.r3f.noise) if cfg.r3f is not None else None
-    head = model.head_keys[spec.name]
-
+def finetune_data(cfg: FinetuneConfig, spec: TaskSpec, head: str, tokenizer: Any, settings: Any, accelerator: Any) -> list[Any]:
+    """The task's training subset with its dev evaluation, and its test split where it has one."""
     common: dict[str, Any] = dict(
         data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
         heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.eval_max_examples,
@@ -134,6 +107,21 @@ def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int
         data = [featurize_plan(p, tokenizer, settings, cache_dir=cfg.cache_dir, num_proc=cfg.num_proc, tokenizer_key=key)
                 for p in plans]
     check_not_empty(data)
+    return data
+
+
+def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int, started: float) -> dict[str, Any]:
+    out = Path(cfg.output_dir)
+    family = get_family(spec.family)
+    show = cfg.progress and accelerator.is_local_main_process
+    model = build_model(cfg, [spec])
+    reused, not_reused = reuse_head(model, spec, cfg.model) if cfg.reuse_head else (None, None)
+    if not_reused and accelerator.is_main_process:
+        print(f"muppet: warning: reuse_head: {not_reused}", file=sys.stderr, flush=True)
+    noise, r3f_lambda = regularize(cfg, model)  # after the reused head is in
+    tokenizer = load_tokenizer(cfg.model, [spec], cfg.trust_remote_code)
+    settings = feature_settings(cfg)
+    data = finetune_data(cfg, spec, model.head_keys[spec.name], tokenizer, settings, accelerator)
     train, dev, test = data[0], data[0], (data[1] if len(data) > 1 else None)
 
     per_epoch = math.ceil(len(train.train) / cfg.batch_size)
@@ -144,8 +132,7 @@ def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int
                              lengths=[train.train.lengths()] if cfg.length_buckets > 1 else None,
                              length_buckets=cfg.length_buckets)
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
+    optimizer, scheduler = optimization(cfg, model, steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     core: MultiTaskModel = accelerator.unwrap_model(model)
 
@@ -157,25 +144,16 @@ def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     stale = 0
     stepper = Stepper(accelerator, model, optimizer, [train], cfg.seed, cfg.grad_accum_steps, "none",
-                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding)
+                      cfg.max_grad_norm, noise, r3f_lambda, padding)
+    guard = UpdateGuard(cfg.max_bad_updates)
     bar = tqdm(total=steps, desc=f"fine-tuning {spec.name}", unit="update", disable=not show)
     model.train()
-    bad_streak = 0
     for step in range(1, steps + 1):
         done = stepper.update(step, sampler.next_update())
-        with warnings.catch_warnings():  # a skipped first update: the schedule still advances
-            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
-            scheduler.step()
+        advance(scheduler)
         bar.update(1)
-        if done.bad:
-            bad_streak += 1
-            if bad_streak >= cfg.max_bad_updates:
-                raise TrainingError(f"{bad_streak} consecutive updates had a non-finite loss or gradient; lower lr")
+        if not guard.check(step, done.bad, model, accelerator):
             continue
-        if not weights_finite(model, accelerator):
-            raise TrainingError(f"update {step} made some weights non-finite (NaN or inf); nothing was saved. "
-                                "Lower lr or check max_grad_norm.")
-        bad_streak = 0
         bar.set_postfix(loss=f"{done.loss:.3f}")
         if step % eval_every == 0 or step == steps:
             scores = evaluate(dev)

@@ -9,23 +9,21 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
-from muppet.backbone import Backbone, load_config, resolve_model_path
+from muppet.backbone import load_config, resolve_model_path
 from muppet.config import PrefinetuneConfig, read_yaml_mapping
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
 from muppet.errors import ConfigError, DataError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
-from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
+from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import (
@@ -38,9 +36,9 @@ from muppet.train.checkpoint import (
 )
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
-from muppet.train.objective import TaskStats, embedding_noise, merge_stats
 from muppet.train.resume import check_resume, describe
 from muppet.train.runfolder import any_process, check_free_space, clear, own_folder, present
+from muppet.train.skeleton import MetricWindow, UpdateGuard, advance, build_model, optimization, regularize
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 logger = logging.getLogger(__name__)
@@ -98,16 +96,6 @@ def check_not_empty(tasks: Sequence[TaskData]) -> None:
                      else "the held-out slice carved from its training split")
             raise DataError(f"task {t.name!r}: {where} has no examples ({t.source}); check the file, or for a "
                             "held-out slice raise heldout_fraction")
-
-
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases and normalisation weights."""
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
 def evaluate_all(
@@ -183,13 +171,6 @@ def stop_requested(received: list[int], accelerator: Any) -> bool:
     return any_process(bool(received), accelerator)
 
 
-def weights_finite(model: torch.nn.Module, accelerator: Any) -> bool:
-    """Whether every weight is finite on every process (sharded weights: each checks its own)."""
-    params = [p.detach() for p in model.parameters()]
-    ok = bool(torch.stack([torch.isfinite(p).all() for p in params]).all()) if params else True
-    return not any_process(not ok, accelerator)
-
-
 # What a pre-finetuning run writes into its output_dir (overwrite=true removes exactly these).
 RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export")
 
@@ -263,23 +244,62 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
         return _prefinetune(cfg, specs, weights, downstream, accelerator, shards, point, started)
 
 
+@dataclass
+class Run:
+    """A pre-finetuning run set up and ready to fit: what every later stage reads."""
+
+    cfg: PrefinetuneConfig
+    out: Path
+    accelerator: Any
+    tasks: list[TaskData]
+    rates: Any
+    tokenizer: Any
+    settings: FeatureSettings
+    model: Any  # prepared by accelerate
+    optimizer: Any
+    scheduler: Any
+    sampler: MixtureSampler
+    stepper: Stepper
+    padding: int
+    shards: int
+    start: int
+    log: MetricsLog | None
+    show: bool
+    started: float
+
+    def evaluate(self) -> dict[str, dict[str, float]]:
+        return evaluate_all(self.model, self.tasks, self.settings, self.tokenizer, self.accelerator,
+                            self.cfg.eval_batch_size, self.show, self.padding)
+
+    def checkpoint(self, step: int) -> None:
+        state = {"tasks": [t.name for t in self.tasks], "sampler": self.sampler.state_dict(),
+                 "scheduler": self.scheduler.state_dict(), "shards": self.shards, "config": self.cfg.to_dict()}
+        save_checkpoint(self.accelerator, self.out, step, state, self.cfg.keep_checkpoints)
+
+
 def _prefinetune(
     cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
     accelerator: Any, shards: int, point: ResumePoint | None, started: float,
 ) -> dict[str, Any]:
-    from accelerate.utils import set_seed
-    from transformers import get_linear_schedule_with_warmup
+    run = setup(cfg, specs, weights, downstream, accelerator, shards, point, started)
+    last_eval, stopped = fit(run)
+    if stopped is not None:
+        accelerator.end_training()
+        return {"step": stopped[0], "output_dir": str(run.out), "stopped": True, "results": None, "signal": stopped[1]}
+    return finish(run, specs, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
 
+
+def setup(
+    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
+    accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+) -> Run:
+    """Model, data, optimizer, sampler and resumed state; the old run is touched only at the end."""
     out = Path(cfg.output_dir)
     show = cfg.progress and accelerator.is_local_main_process
-    set_seed(cfg.seed)
+    model = build_model(cfg, specs)
+    noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     settings = feature_settings(cfg)
-    backbone = Backbone.from_pretrained(cfg.model, cfg.trust_remote_code)
-    model = MultiTaskModel(backbone, specs, cfg.dropout)
-    if cfg.r3f is not None and cfg.r3f.spectral_norm:
-        spectral_normalize_heads(model)
-    noise = embedding_noise(cfg.r3f.eps, cfg.r3f.noise) if cfg.r3f is not None else None
     with accelerator.main_process_first():  # one process builds the caches, the others read them
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
@@ -309,133 +329,96 @@ def _prefinetune(
         lengths=[t.train.lengths() for t in tasks] if cfg.length_buckets > 1 else None, length_buckets=cfg.length_buckets,
     )
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.max_steps), cfg.max_steps)
+    optimizer, scheduler = optimization(cfg, model, cfg.max_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
-    # The scheduler is not prepared (a prepared one steps once per process) and, like the
-    # sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
-    # nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True).
-    start = 0
-    if point is not None:
-        accelerator.load_state(str(point.path))
-        sampler.load_state_dict(point.state["sampler"])
-        scheduler.load_state_dict(point.state["scheduler"])
-        start = point.step
-        if start != sampler.step:
-            raise ConfigError(f"{point.path}: sampler at update {sampler.step}, checkpoint says {start}")
+    start = resume_state(point, accelerator, sampler, scheduler)
     log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None) if accelerator.is_main_process else None
     if point is not None and accelerator.is_main_process:
         announce_resume(point, out, cfg.max_steps, log)
+    announce_skipped(tasks, log if start == 0 else None, accelerator)
+    stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
+                      cfg.max_grad_norm, noise, r3f_lambda, padding)
+    return Run(cfg, out, accelerator, tasks, rates, tokenizer, settings, model, optimizer, scheduler, sampler, stepper,
+               padding, shards, start, log, show, started)
+
+
+def resume_state(point: ResumePoint | None, accelerator: Any, sampler: MixtureSampler, scheduler: Any) -> int:
+    """Load the checkpoint into the prepared objects; the update to continue after (0: fresh).
+
+    The scheduler is not prepared (a prepared one steps once per process) and, like the
+    sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
+    nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True)."""
+    if point is None:
+        return 0
+    accelerator.load_state(str(point.path))
+    sampler.load_state_dict(point.state["sampler"])
+    scheduler.load_state_dict(point.state["scheduler"])
+    if point.step != sampler.step:
+        raise ConfigError(f"{point.path}: sampler at update {sampler.step}, checkpoint says {point.step}")
+    return point.step
+
+
+def announce_skipped(tasks: Sequence[TaskData], log: MetricsLog | None, accelerator: Any) -> None:
+    """Say how many malformed records on_bad_record=skip skipped (and log it once per run)."""
     skipped = {t.name: t.skipped for t in tasks if t.skipped}
     if skipped and accelerator.is_main_process:
         print(f"muppet: on_bad_record=skip skipped {sum(skipped.values()):,} malformed record(s): "
               + ", ".join(f"{k} {v:,}" for k, v in skipped.items()), file=sys.stderr, flush=True)
-        if start == 0:
-            log_row(log, {"step": 0, "skipped_records": skipped})
-    core: MultiTaskModel = accelerator.unwrap_model(model)
+        log_row(log, {"step": 0, "skipped_records": skipped})
 
-    # --- training -----------------------------------------------------------------------------
-    stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
-                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding)
 
+def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] | None]:
+    """The updates from ``run.start``: the last evaluation, and (update, signal) if it stopped early."""
+    cfg, accelerator = run.cfg, run.accelerator
     # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
     signals: list[int] = []
     previous = install_stop_handlers(signals)
-    window: TaskStats = {}
-    window_loss, window_updates, window_examples, window_tokens = 0.0, 0, 0, 0
-    window_start = time.perf_counter()
+    window = MetricWindow([t.name for t in run.tasks])
+    guard = UpdateGuard(cfg.max_bad_updates, lambda: latest_checkpoint(run.out))
     last_eval: dict[str, dict[str, float]] = {}
-    bad_streak = 0
-    bar = tqdm(total=cfg.max_steps, initial=start, desc="pre-finetuning", unit="update", disable=not show)
-    model.train()
+    bar = tqdm(total=cfg.max_steps, initial=run.start, desc="pre-finetuning", unit="update", disable=not run.show)
+    run.model.train()
     try:
-        for step in range(start + 1, cfg.max_steps + 1):
-            done = stepper.update(step, sampler.next_update())
-            update_loss, stats, n_features, n_tokens, bad = done.loss, done.stats, done.features, done.tokens, done.bad
-            with warnings.catch_warnings():  # a skipped first update: the schedule still advances
-                warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
-                scheduler.step()
-            if bad:
-                bad_streak += 1
-                log_row(log, {"step": step, "skipped_update": True, "nonfinite": sorted(bad)})
-                logger.warning("update %d skipped: non-finite loss or gradient in %s", step, ", ".join(sorted(bad)))
-                if bad_streak >= cfg.max_bad_updates:
-                    last = latest_checkpoint(out)
-                    raise TrainingError(
-                        f"{bad_streak} consecutive updates had a non-finite loss or gradient (last: {', '.join(sorted(bad))}); "
-                        f"stopping. The last good checkpoint is {last or 'none (no checkpoint was written yet)'}: lower lr, "
-                        "check the data of those tasks, or raise max_bad_updates."
-                    )
-            else:
-                if not weights_finite(model, accelerator):
-                    raise TrainingError(
-                        f"update {step} made some weights non-finite (NaN or inf); stopping without a checkpoint or "
-                        f"export. The last good checkpoint is {latest_checkpoint(out) or 'none (none was written yet)'}: "
-                        "lower lr or check max_grad_norm."
-                    )
-                bad_streak = 0
-                merge_stats(window, stats)
-                window_loss += update_loss
-                window_updates += 1
-                window_examples += n_features
-                window_tokens += n_tokens
-
-            if (step % cfg.log_every == 0 or step == cfg.max_steps) and window_updates:
-                names = [t.name for t in tasks]
-                packed = torch.tensor(
-                    [window.get(n, [0.0, 0.0, 0.0]) for n in names] + [[window_loss, window_examples, window_tokens]],
-                    dtype=torch.float64, device=accelerator.device,
-                )
-                packed = accelerator.reduce(packed, reduction="sum")
-                elapsed = max(time.perf_counter() - window_start, 1e-9)
-                loss_mean = float(packed[-1, 0]) / accelerator.num_processes / window_updates
-                row = {
-                    "step": step,
-                    "loss": loss_mean,
-                    "lr": scheduler.get_last_lr()[0],
-                    "examples_per_s": float(packed[-1, 1]) / elapsed,
-                    "tokens_per_s": float(packed[-1, 2]) / elapsed,
-                    "updates": window_updates,
-                    "elapsed_s": time.perf_counter() - started,  # since the run started, set-up included
-                    "tasks": {
-                        n: {"n": int(v[0]), "loss": float(v[1] / v[0]), "scaled_loss": float(v[2] / v[0])}
-                        for n, v in zip(names, packed[:-1].tolist()) if v[0] > 0
-                    },
-                }
-                log_row(log, row)
-                bar.set_postfix(loss=f"{loss_mean:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
-                window, window_loss, window_updates, window_examples, window_tokens = {}, 0.0, 0, 0, 0
-                window_start = time.perf_counter()
+        for step in range(run.start + 1, cfg.max_steps + 1):
+            done = run.stepper.update(step, run.sampler.next_update())
+            advance(run.scheduler)
+            if done.bad:
+                log_row(run.log, {"step": step, "skipped_update": True, "nonfinite": sorted(done.bad)})
+                logger.warning("update %d skipped: non-finite loss or gradient in %s", step, ", ".join(sorted(done.bad)))
+            if guard.check(step, done.bad, run.model, accelerator):
+                window.add(done)
+            if (step % cfg.log_every == 0 or step == cfg.max_steps) and window.updates:
+                row = window.row(step, run.scheduler.get_last_lr()[0], accelerator, run.started)
+                log_row(run.log, row)
+                bar.set_postfix(loss=f"{row['loss']:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
             bar.update(1)
-
             if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
-                last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show, padding)
-                log_row(log, {"step": step, "dev": last_eval})
-                window_start = time.perf_counter()  # evaluation time is not training throughput
-            interrupted = stop_requested(signals, accelerator)
-            stopping = interrupted or (cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
+                last_eval = run.evaluate()
+                log_row(run.log, {"step": step, "dev": last_eval})
+                window.start = time.perf_counter()  # evaluation time is not training throughput
+            stopping = stop_requested(signals, accelerator) or (
+                cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
             if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
-                state = {"tasks": [t.name for t in tasks], "sampler": sampler.state_dict(), "scheduler": scheduler.state_dict(),
-                         "shards": shards, "config": cfg.to_dict()}
-                save_checkpoint(accelerator, out, step, state, cfg.keep_checkpoints)
-                window_start = time.perf_counter()
+                run.checkpoint(step)
+                window.start = time.perf_counter()
             if stopping and step < cfg.max_steps:
                 bar.close()
-                accelerator.end_training()
-                return {"step": step, "output_dir": str(out), "stopped": True, "results": None,
-                        "signal": signals[0] if signals else None}
+                return last_eval, (step, signals[0] if signals else None)
     finally:
         restore_stop_handlers(previous)
     bar.close()
-    if not last_eval:  # resumed a finished run: evaluate the restored weights
-        last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show, padding)
+    return last_eval, None
 
-    # --- results and export -----------------------------------------------------------------
-    rows = results_table(tasks, last_eval)
-    summary = {"step": cfg.max_steps, "output_dir": str(out), "results": rows}
+
+def finish(run: Run, specs: Sequence[TaskSpec], last_eval: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """results.json/.md and the export; a failed write says how to redo it from the final checkpoint."""
+    out, accelerator = run.out, run.accelerator
+    rows = results_table(run.tasks, last_eval)
+    summary = {"step": run.cfg.max_steps, "output_dir": str(out), "results": rows}
     try:
         if accelerator.is_main_process:
-            write_outputs(cfg, out, tasks, rates, rows, last_eval, core, tokenizer, specs, summary)
+            core: MultiTaskModel = accelerator.unwrap_model(run.model)
+            write_outputs(run.cfg, out, run.tasks, run.rates, rows, last_eval, core, run.tokenizer, specs, summary)
     except OSError as exc:
         raise TrainingError(
             f"writing the results or the export into {out} failed ({exc.strerror or exc}); the final checkpoint "
