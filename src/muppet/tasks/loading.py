@@ -85,7 +85,7 @@ def iter_canonical(
 ) -> Iterator[tuple[Loc, Record | Problem]]:
     """Canonical records (or the problem with each bad one), one at a time: nothing is held."""
     family = get_family(spec.family)
-    zero = one_past = 0  # option indices equal to 0, and equal to the number of options
+    zero, one_past = 0, []  # option indices equal to 0, and where one equals the number of options
     for loc, raw in raw_records:
         try:
             if isinstance(raw, BadRecord):
@@ -95,14 +95,15 @@ def iter_canonical(
             yield loc, record
         except RecordError as exc:
             past = _ONE_PAST.match(exc.reason)
-            one_past += bool(past and int(past.group(1)) == int(past.group(2)) + 1 and exc.field == "label")
+            if past and int(past.group(1)) == int(past.group(2)) + 1 and exc.field == "label":
+                one_past.append(loc)
             yield loc, Problem(loc, exc.reason, exc.field)
-    if one_past and not zero:
+    if len(one_past) > 1 and not zero:  # one such record is a typo; several and no 0 are a convention
         # Only the last option's records are out of range; the others would silently train shifted.
         raise DataError(
-            f"task {spec.name!r}: the labels look 1-based: {one_past:,} record(s) name the option one past the last "
-            "and none names option 0. Option indices are 0-based: subtract 1 (or use letters A, B, ...) in the "
-            "source, or map them with label_map"
+            f"task {spec.name!r}: the labels look 1-based: {len(one_past):,} record(s) name the option one past the "
+            f"last (first: {one_past[0]}) and none names option 0. Option indices are 0-based: subtract 1 (or use "
+            "letters A, B, ...) in the source, or map them with label_map"
         )
 
 
