@@ -85,7 +85,7 @@ def test_data_prepare_builds_then_hits_the_cache(tiny_root: Path, tmp_path: Path
             f"cache_dir={tmp_path / 'cache'}", "max_length=48", "progress=false"]
     assert main(args) == 0
     first = capsys.readouterr().out
-    assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | 0 | built |" in first
+    assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | 0 | 0 | built |" in first
     assert main(args) == 0
     assert "| tiny_mc |" in (second := capsys.readouterr().out) and "built" not in second
 

@@ -42,6 +42,19 @@ def bert_config(**overrides: Any) -> Any:
     return BertConfig(**kw)
 
 
+def roberta_config(**overrides: Any) -> Any:
+    from transformers import RobertaConfig
+
+    # Padding id 0 and two token types: the tiny BERT tokenizer's ids and pairs.
+    kw = dict(
+        vocab_size=len(vocab()), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
+        max_position_embeddings=258, type_vocab_size=2, pad_token_id=0, hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    kw.update(overrides)
+    return RobertaConfig(**kw)
+
+
 def bart_config(**overrides: Any) -> Any:
     from transformers import BartConfig
 
@@ -66,7 +79,7 @@ def t5_config(**overrides: Any) -> Any:
     return T5Config(**kw)
 
 
-CONFIGS = {"bert": bert_config, "bart": bart_config, "t5": t5_config}
+CONFIGS = {"bert": bert_config, "roberta": roberta_config, "bart": bart_config, "t5": t5_config}
 
 
 def model_dir(root: Path, kind: str = "bert", seed: int = 0) -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 
 from muppet import __version__
 from muppet.config import DEFAULT_MODEL, Config, FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig
+from muppet.config.transfer import AffinityConfig
 from muppet.errors import MuppetError
 
 FAMILY_CHOICES = ["classification", "multiple_choice", "extractive_qa", "summarization"]
@@ -39,6 +40,8 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
         print(format_table(summary["results"]))
         if summary.get("export"):
             print(f"\nExport: {summary['export']}")
+        if summary.get("pushed"):
+            print(f"Pushed: {summary['pushed']}")
     return 0
 
 
@@ -69,6 +72,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_affinity(args: argparse.Namespace) -> int:
+    from muppet.transfer.affinity import affinity
+
+    cfg = AffinityConfig.load(*_config_args(args))
+    summary = affinity(cfg)
+    print(f"\nSelected for {', '.join(cfg.targets)}: {', '.join(summary['selected']) or 'nothing (no positive affinity)'}")
+    print(f"Rankings: {summary['output_dir']}/affinity.md; mixture: {summary['output_dir']}/mixture.yaml "
+          f"(muppet prefinetune tasks=[{summary['output_dir']}/mixture.yaml])")
+    return 0
+
+
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
     from muppet.data.pipeline import prepare_tasks
     from muppet.families import get_family
@@ -86,12 +100,12 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
     )
-    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | "
-          "skipped (malformed) | cache |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "
+          "| skipped (malformed) | cache |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for t in tasks:
         print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
-              f"{t.dropped_leaks:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
+              f"{t.dropped_leaks:,} | {t.filtered:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
     return 0
 
 
@@ -169,12 +183,52 @@ def _cmd_tasks_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_tasks_check_hub(args: argparse.Namespace) -> int:
+    from muppet.tasks.hub_check import check_task, format_checks
+    from muppet.tasks.mixtures import expand
+    from muppet.tasks.spec import all_tasks
+
+    if args.all:
+        specs = [s for s in all_tasks() if s.hub is not None]
+    elif args.names:
+        specs, _ = expand(args.names, None)
+    else:
+        raise MuppetError("name tasks (or mixtures, or task files) to check, or pass --all")
+    without = [s.name for s in specs if s.hub is None]
+    if without:
+        raise MuppetError(f"no hub source: {', '.join(without)}")
+    checks = []
+    for spec in specs:
+        checks += check_task(spec, rows=args.rows)
+    for line in format_checks(checks):
+        print(line, flush=True)
+    failed = len({c.task for c in checks if not c.ok})
+    print(f"\n{len(specs)} task(s), {sum(c.rows for c in checks):,} rows checked: {len(specs) - failed} OK, {failed} failed")
+    return 1 if failed else 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from muppet.evaluation.report import write_report
 
     report = write_report(args.dir, args.out, args.runs, args.baseline, args.split)
     print(f"Report: {report.out_dir / 'report.md'} ({len(report.plots)} plot(s), "
           f"{len(report.missing)} missing run(s))")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from muppet.integrations.heads import export_task
+
+    out = export_task(args.export, args.task, args.out)
+    print(f"{args.task}: {out} (loads with plain transformers)")
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from muppet.integrations.hub_push import push
+
+    url = push(args.export, args.repo_id, private=True if args.private else None, revision=args.revision)
+    print(f"Pushed {args.export} to {args.repo_id}: {url}")
     return 0
 
 
@@ -235,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("overrides", nargs="*", metavar="key=value")
     st.set_defaults(func=_cmd_study)
 
+    af = sub.add_parser("affinity", help="which candidate tasks help your target tasks: gradient affinity from a "
+                        "short co-training run, and the mixture it selects", **_keys_help(AffinityConfig))
+    af.add_argument("config", help="YAML config (or only key=value overrides)")
+    af.add_argument("overrides", nargs="*", metavar="key=value")
+    af.set_defaults(func=_cmd_affinity)
+
     data = sub.add_parser("data", help="data preparation")
     dsub = data.add_subparsers(dest="data_command", required=True)
     dp = dsub.add_parser("prepare", help="read, check and tokenize a run's tasks into the cache, ahead of the run",
@@ -262,6 +322,25 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--max-length", type=int, default=256, help="tokens; longer examples count as overlong")
     tv.add_argument("--no-tokenize", action="store_true", help="skip the overlong count")
     tv.set_defaults(func=_cmd_tasks_validate)
+
+    tc = tsub.add_parser("check-hub", help="stream a few rows of every hub split through its declaration (needs network)")
+    tc.add_argument("names", nargs="*", help="tasks, mixtures or task files")
+    tc.add_argument("--all", action="store_true", help="every catalogued task with a hub source")
+    tc.add_argument("--rows", type=int, default=20, help="rows read per split (default: 20)")
+    tc.set_defaults(func=_cmd_tasks_check_hub)
+
+    ex = sub.add_parser("export", help="one task's head on its AutoModelFor* class, for plain transformers")
+    ex.add_argument("export", help="a muppet export folder")
+    ex.add_argument("out", help="the new folder")
+    ex.add_argument("--task", required=True, help="the task whose head to write")
+    ex.set_defaults(func=_cmd_export)
+
+    pu = sub.add_parser("push", help="upload an export to the Hugging Face Hub with its transfer card")
+    pu.add_argument("export", help="a muppet export folder")
+    pu.add_argument("repo_id", help="the Hub model repo (created when missing)")
+    pu.add_argument("--private", action="store_true", help="create the repo private")
+    pu.add_argument("--revision", help="a branch to push to (created when missing)")
+    pu.set_defaults(func=_cmd_push)
 
     rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
     rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")

@@ -7,6 +7,7 @@ reader renders the same example."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from muppet.errors import DataError
 from muppet.tasks.formats import ROW_FORMATS
+from muppet.tasks.hub import HubRequest
 from muppet.tasks.loading import read_split
 from muppet.tasks.spec import SPLITS, get_task
 
@@ -31,8 +33,8 @@ def hub_read(task: str, rows: Sequence[Row], split: str = "train", as_dataset: b
     spec = get_task(task)
     assert spec.hub is not None
 
-    def loader(path: str, name: str | None, split: str) -> Any:
-        assert (path, name) == (spec.hub.path, spec.hub.name)
+    def loader(request: HubRequest, split: str, streaming: bool) -> Any:
+        assert (request.path, request.name, request.revision) == (spec.hub.path, spec.hub.name, spec.hub.revision)
         assert split in spec.hub.splits.values()
         return datasets.Dataset.from_list(list(rows)) if as_dataset else list(rows)
 
@@ -310,8 +312,11 @@ def test_column_mapped_bad_rows(task: str, row: Row, fragment: str) -> None:
     hub_error(task, [good, row], "record 2", fragment, as_dataset=False)
 
 
-def test_missing_column_names_the_field() -> None:
-    hub_error("trec", [{"text": "Who?", "fine_label": 1}], "record 1", "missing field 'coarse_label'", as_dataset=False)
+def test_missing_column_is_one_message_for_the_split() -> None:
+    # A declared column absent from the first row: the declaration is wrong, not every row.
+    message = hub_error("trec", [{"text": "Who?", "fine_label": 1}] * 3, "has no column(s) ['coarse_label']",
+                        "it has ['fine_label', 'text']", as_dataset=False)
+    assert "record" not in message
 
 
 # --------------------------------------------------------------------------- SuperGLUE adapters
@@ -868,10 +873,17 @@ def test_duorc_hub_is_the_mrqa_out_of_domain_set() -> None:
     assert records[0]["answers"] == {"text": ["at night"], "start": [night]}
 
 
+def test_mrqa_spans_into_a_stripped_context_are_shifted_back() -> None:
+    # The hub's loader stripped the context; the spans still count its lost leading whitespace.
+    night = MRQA_CONTEXT.index("at night")
+    row = mrqa_row("HotpotQA", "q1", [("at night", [(night + 3, night + 10)])])
+    assert hub_read("hotpotqa", [row])[0]["answers"] == {"text": ["at night"], "start": [night]}
+
+
 def test_mrqa_bad_rows() -> None:
     night = MRQA_CONTEXT.index("at night")
     rows = [
-        mrqa_row("HotpotQA", "q1", [("at night", [(night + 1, night + 8)])]),  # offsets drifted by one
+        mrqa_row("HotpotQA", "q1", [("at night", [(night - 1, night + 6)])]),  # offsets drifted left by one
         mrqa_row("HotpotQA", "q2", [("at night", [(night, 999)])]),
         mrqa_row("HotpotQA", "q3", []),
     ]
@@ -973,3 +985,157 @@ def test_every_hub_only_task_is_exercised_here() -> None:
     assert hub_only == set(COLUMN_MAPPED) | adapted
     for name in hub_only:
         assert set(get_task(name).hub.splits) <= set(SPLITS)
+
+
+# --------------------------------------------------------------------------- contract: the recorded schemas
+
+S, I, F = "string", "int64", "float32"
+# Each column-mapped hub source's columns as its evidence records them (HubSource.evidence): a type,
+# a list of class names (a ClassLabel, in the hub's order), or a tuple of the values a string label
+# takes. A task whose labels read differently on the hub names its names here in the head's order.
+GLUE_PAIR = {"sentence1": S, "sentence2": S, "idx": I}
+SQUAD = {"id": S, "title": S, "context": S, "question": S, "answers": "squad_answers"}
+HUB_SCHEMAS: dict[str, dict[str, Any]] = {
+    "rte": {**GLUE_PAIR, "label": ["entailment", "not_entailment"]},
+    "cola": {"sentence": S, "idx": I, "label": ["unacceptable", "acceptable"]},
+    "sst2": {"sentence": S, "idx": I, "label": ["negative", "positive"]},
+    "mrpc": {**GLUE_PAIR, "label": ["not_equivalent", "equivalent"]},
+    "stsb": {**GLUE_PAIR, "label": F},
+    "qnli": {"question": S, "sentence": S, "idx": I, "label": ["entailment", "not_entailment"]},
+    "mnli": {"premise": S, "hypothesis": S, "idx": I, "label": ["entailment", "neutral", "contradiction"]},
+    "qqp": {"question1": S, "question2": S, "idx": I, "label": ["not_duplicate", "duplicate"]},
+    "wnli": {**GLUE_PAIR, "label": ["not_entailment", "entailment"]},
+    "boolq": {"question": S, "passage": S, "idx": I, "label": ["False", "True"]},
+    "cb": {"premise": S, "hypothesis": S, "idx": I, "label": ["entailment", "contradiction", "neutral"]},
+    "ag_news": {"text": S, "label": ["World", "Sports", "Business", "Sci/Tech"]},
+    "imdb": {"text": S, "label": ["neg", "pos"]},
+    "yelp_polarity": {"text": S, "label": ["1", "2"]},
+    "snli": {"premise": S, "hypothesis": S, "label": ["entailment", "neutral", "contradiction"]},
+    "rotten_tomatoes": {"text": S, "label": ["neg", "pos"]},
+    "sst5": {"text": S, "label": [0, 1, 2, 3, 4], "label_text": S},
+    "cr": {"text": S, "label": [0, 1], "label_text": S},
+    "subj": {"text": S, "label": [0, 1], "label_text": S},
+    "dbpedia": {"title": S, "content": S, "label": [
+        "Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder", "MeanOfTransportation", "Building",
+        "NaturalPlace", "Village", "Animal", "Plant", "Album", "Film", "WrittenWork"]},
+    "anli": {"uid": S, "premise": S, "hypothesis": S, "reason": S, "label": ["entailment", "neutral", "contradiction"]},
+    "paws": {"id": I, "sentence1": S, "sentence2": S, "label": ["0", "1"]},
+    "scitail": {"sentence1": S, "sentence2": S, "gold_label": ("entailment", "neutral")},
+    "trec": {"text": S, "fine_label": I, "coarse_label": ["ABBR", "ENTY", "DESC", "HUM", "LOC", "NUM"]},
+    "emotion": {"text": S, "label": ["sadness", "joy", "love", "anger", "fear", "surprise"]},
+    "tweet_eval_sentiment": {"text": S, "label": ["negative", "neutral", "positive"]},
+    "yelp_review_full": {"text": S, "label": ["1 star", "2 star", "3 stars", "4 stars", "5 stars"]},
+    "squad_v1": SQUAD,
+    "squad_v2": SQUAD,
+    "adversarial_qa": {**SQUAD, "metadata": {"split": S, "model_in_the_loop": S}},
+    "piqa": {"goal": S, "sol1": S, "sol2": S, "label": ["0", "1"]},
+    "cosmos_qa": {"id": S, "context": S, "question": S, "answer0": S, "answer1": S, "answer2": S, "answer3": S,
+                  "label": [0, 1, 2, 3]},
+    "winogrande": {"sentence": S, "option1": S, "option2": S, "answer": ("1", "2")},
+    "wsc273": {"text": S, "pronoun": S, "pronoun_loc": I, "quote": S, "quote_loc": I, "options": [S],
+               "label": ["0", "1"], "source": S},
+    "race": {"example_id": S, "article": S, "answer": ("A", "B", "C", "D"), "question": S, "options": [S]},
+    "quail": {"id": S, "context_id": S, "question_id": S, "domain": S, "metadata": {"author": S}, "context": S,
+              "question": S, "question_type": S, "answers": [S], "correct_answer_id": [0, 1, 2, 3]},
+    "hellaswag": {"ind": I, "activity_label": S, "ctx_a": S, "ctx_b": S, "ctx": S, "endings": [S],
+                  "source_id": S, "split": S, "split_type": S, "label": ("0", "1", "2", "3")},
+    "swag": {"video-id": S, "fold-ind": S, "startphrase": S, "sent1": S, "sent2": S, "gold-source": S,
+             "ending0": S, "ending1": S, "ending2": S, "ending3": S, "label": [0, 1, 2, 3]},
+    "social_i_qa": {"context": S, "question": S, "answerA": S, "answerB": S, "answerC": S, "label": ("1", "2", "3")},
+    "samsum": {"id": S, "dialogue": S, "summary": S},
+    "dialogsum": {"id": S, "dialogue": S, "summary": S, "topic": S},
+    "aeslc": {"email_body": S, "subject_line": S},
+    "xsum": {"document": S, "summary": S, "id": S},
+    "cnn_dailymail": {"article": S, "highlights": S, "id": S},
+    "gigaword": {"document": S, "summary": S},
+    "reddit_tifu": {"ups": F, "num_comments": F, "upvote_ratio": F, "score": F, "documents": S, "tldr": S, "title": S},
+    "multi_news": {"document": S, "summary": S},
+    "billsum": {"text": S, "summary": S, "title": S},
+}
+# Hub class names that differ from the head's label names only in spelling.
+HUB_LABEL_NAMES = {
+    "ag_news": ["World", "Sports", "Business", "Science/Tech"],
+    "imdb": ["negative", "positive"], "rotten_tomatoes": ["negative", "positive"],
+    "yelp_polarity": ["negative", "positive"],  # '1' = negative, '2' = positive (the card)
+    "paws": ["not_paraphrase", "paraphrase"],
+    "sst5": ["very negative", "negative", "neutral", "positive", "very positive"],  # SST-5's order
+    "cr": ["negative", "positive"], "subj": ["subjective", "objective"],  # SentEval's coding
+}
+
+
+def schema_rows(schema: dict[str, Any]) -> tuple[datasets.Dataset, list[int]]:
+    """One row per value of the schema's label (or two rows), texts distinct per row, as a
+    Dataset with the recorded features; and the class each row should be read as."""
+    label = next((c for c, t in schema.items() if isinstance(t, (list, tuple)) and t != [S]), None)
+    n = len(schema[label]) if label else 2
+    features: dict[str, Any] = {}
+    columns: dict[str, list[Any]] = {}
+    for column, kind in schema.items():
+        if column == label and isinstance(kind, list):
+            names = [str(k) for k in kind]
+            features[column], columns[column] = datasets.ClassLabel(names=names), list(range(n))
+        elif column == label:
+            features[column], columns[column] = datasets.Value(S), list(kind)
+        elif kind == [S]:  # the options of a multiple-choice row
+            features[column] = datasets.Sequence(datasets.Value(S))
+            columns[column] = [[f"option {k} of row {i}" for k in range(4)] for i in range(n)]
+        elif kind == "squad_answers":
+            features[column] = {"text": datasets.Sequence(datasets.Value(S)), "answer_start": datasets.Sequence(datasets.Value("int32"))}
+            columns[column] = [{"text": ["an owl"], "answer_start": [len(f"Row {i}: ")]} for i in range(n)]
+        elif isinstance(kind, dict):
+            features[column] = {k: datasets.Value(v) for k, v in kind.items()}
+            columns[column] = [{k: f"{k} {i}" for k in kind} for i in range(n)]
+        else:
+            features[column] = datasets.Value(kind)
+            columns[column] = [f"{column} text {i}" if kind == S else (i + 1) * (2 if kind == F else 1) for i in range(n)]
+    if "context" in columns and "answers" in schema:
+        columns["context"] = [f"Row {i}: an owl hoots." for i in range(n)]
+    dataset = datasets.Dataset.from_dict(columns, features=datasets.Features(features))
+    if label is None:
+        return dataset, []
+    values = schema[label]
+    if isinstance(values, list):
+        return dataset, list(range(n))
+    # digits as written, letters as their position; other strings (label names) in the order given
+    return dataset, [int(v) if v.isdigit() else "ABCD".index(v) if v in "ABCD" else k for k, v in enumerate(values)]
+
+
+def test_every_column_mapped_hub_source_has_a_recorded_schema() -> None:
+    from muppet.tasks.spec import all_tasks
+
+    mapped = {spec.name for spec in all_tasks() if spec.hub is not None and spec.hub.format is None}
+    assert mapped == set(HUB_SCHEMAS)  # row adapters have their own tests above, in the hub layout
+
+
+@pytest.mark.parametrize("task", sorted(HUB_SCHEMAS))
+def test_hub_contract(task: str) -> None:
+    """A row of each class, in the schema the evidence records, is read as that class (by name)."""
+    spec = get_task(task)
+    assert spec.hub is not None and spec.hub.evidence.startswith(("confirmed: ", "unconfirmed: ")), spec.hub.evidence
+    dataset, classes = schema_rows(HUB_SCHEMAS[task])
+    records = hub_read(task, list(dataset), as_dataset=False)
+    assert len(records) == len(dataset)
+    if not classes:
+        return
+    labels = [r["label"] for r in records]
+    if spec.family == "multiple_choice":
+        # Letters, digits and 1-based strings all end up as the index of the option.
+        offset = 1 if set(HUB_SCHEMAS[task]).isdisjoint({"options", "answers"}) and classes[0] == 1 else 0
+        assert labels == [c - offset for c in classes]
+        return
+    names = dataset.features[next(c for c, v in HUB_SCHEMAS[task].items() if isinstance(v, (list, tuple)))]
+    hub_names = HUB_LABEL_NAMES.get(task, list(names.names) if isinstance(names, datasets.ClassLabel) else [])
+    if hub_names:
+        assert [spec.labels[i] for i in labels] == hub_names  # row of hub class k -> head class k, same name
+    else:  # string labels read by name
+        assert [spec.labels[i] for i in labels] == list(HUB_SCHEMAS[task][spec.hub.columns["label"]])
+
+
+def test_every_hub_source_records_its_evidence() -> None:
+    from muppet.tasks.spec import all_tasks
+
+    for spec in all_tasks():
+        if spec.hub is not None:
+            assert spec.hub.evidence.startswith(("confirmed: ", "unconfirmed: ")), spec.name
+            if spec.hub.evidence.startswith("confirmed: "):  # a card, revision, commit, tree or repository file
+                assert re.search(r"https://|@[0-9a-f]{7}|PR #|issue #|docs", spec.hub.evidence), spec.name

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from muppet.errors import DataError
+from muppet.tasks.hub import HubRequest
 from muppet.tasks.loading import available_splits, carve_heldout, read_split
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec
 
@@ -67,8 +68,8 @@ def test_non_utf8_bytes_name_the_line(tmp_path: Path) -> None:
 def test_hub_source_through_datasets(tmp_path: Path) -> None:
     import datasets
 
-    def loader(path: str, name: str | None, split: str) -> datasets.Dataset:
-        assert (path, name) == ("org/data", None)
+    def loader(request: HubRequest, split: str, streaming: bool) -> datasets.Dataset:
+        assert (request.path, request.name) == ("org/data", None)
         rows = {"train": [{"sentence": "fine", "label": 1}, {"sentence": "awful", "label": 0}],
                 "validation": [{"sentence": "meh", "label": 5}]}[split]
         return datasets.Dataset.from_list(rows)
@@ -97,6 +98,7 @@ def test_hub_rows_can_be_filtered_and_left_out_by_the_adapter(tmp_path: Path) ->
         rows = [{"subset": s, "n": n, "t": f"text {s}{n}"} for s in "AB" for n in range(4)]
         out = read_split(spec, "train", None, hub_loader=lambda *a, **k: datasets.Dataset.from_list(rows))
         assert [r["text_a"] for r in out.records] == ["text A0", "text A2"]
+        assert out.filtered == 4  # the B rows, filtered in Arrow; A1 and A3 are the adapter's, not counted
     finally:
         ROW_FORMATS.unregister("test_keep_even")
 

@@ -64,6 +64,14 @@ class CheckpointSection(Config):
     overwrite: bool = Field(False, description="start afresh in an output_dir that already holds a run (its files "
                                                "are deleted first)")
     export: bool = Field(True, description="write output_dir/export/ at the end")
+    push_to_hub: str | None = Field(None, description="a Hub repo id: push the export there at the end of the run "
+                                                      "(see muppet push)")
+
+    @model_validator(mode="after")
+    def _push_needs_export(self) -> Any:
+        if self.push_to_hub is not None and not self.export:
+            raise ValueError("push_to_hub: needs export=true (the export is what is pushed)")
+        return self
 
 
 class PrefinetuneConfig(RecipeSection, ModelSection, DataSection, OptimSection, EvalSection, CheckpointSection,

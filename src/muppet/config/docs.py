@@ -20,10 +20,11 @@ from muppet.config.base import Choices, Config
 from muppet.config.commands import FinetuneConfig, PrefinetuneConfig
 from muppet.config.study import StudyConfig
 from muppet.config.sweep import SweepConfig
+from muppet.config.transfer import AffinityConfig
 
 # The commands whose keys the README documents.
 COMMANDS: dict[str, type[Config]] = {"prefinetune": PrefinetuneConfig, "finetune": FinetuneConfig,
-                                     "sweep": SweepConfig, "study": StudyConfig}
+                                     "sweep": SweepConfig, "study": StudyConfig, "affinity": AffinityConfig}
 
 
 def _type_name(annotation: Any) -> str:

@@ -27,6 +27,8 @@ OutputDir = Annotated[str, Field(description="where config, metrics, checkpoints
 BatchSize = Annotated[int, Field(gt=0, description="examples per optimizer update, all processes and micro-batches together")]
 Lr = Annotated[float, Field(gt=0, description="AdamW peak learning rate (linear warm-up, then linear decay)")]
 NumBeams = Annotated[int, Field(gt=0, description="beams for summarization decoding at evaluation")]
+Leakage = Annotated[choice(*LEAKAGE), Field(description="a training text that is also evaluated in the run: error, "
+                                                        "drop (the training copy) or allow")]
 EvalMaxExamples = Annotated[int | None, Field(gt=0, description="evaluation examples per task (a fixed subset, the "
                                                                   "same for every run); null: the whole split")]
 
@@ -97,8 +99,7 @@ class DataSection(Config):
     heldout_max: int = Field(1000, gt=0, description="at most this many held-out examples per task")
     on_bad_record: choice(*ON_BAD_RECORD) = Field("error", description="error: stop on malformed records; skip: "
                                                                        "skip and count them")
-    leakage: choice(*LEAKAGE) = Field("error", description="a training text that is also evaluated in the run: "
-                                                           "error, drop (the training copy) or allow")
+    leakage: Leakage = "error"
     cache_dir: str | None = Field(None, description="records and features (Arrow); default $MUPPET_CACHE_DIR or "
                                                     "~/.cache/muppet")
     num_proc: int = Field(1, gt=0, description="processes for tokenizing a cold cache (fast tokenizers also use "

@@ -22,6 +22,7 @@ from muppet.data.store import FeatureStore, RecordStore, build_features, build_r
 from muppet.errors import ConfigError, DataError
 from muppet.families import Family, FeatureSettings, get_family
 from muppet.families.base import Feature, Record
+from muppet.tasks.hub_check import preflight
 from muppet.tasks.loading import available_splits, carve_indices, open_split
 from muppet.tasks.spec import TaskSpec
 
@@ -43,6 +44,7 @@ class TaskPlan:
     eval_split: str
     skipped: int
     dropped_leaks: int = 0
+    filtered: int = 0
 
 
 @dataclass
@@ -59,6 +61,8 @@ class TaskData:
     skipped: int  # malformed records skipped (on_bad_record=skip)
     dropped_leaks: int = 0  # training examples dropped because their text is evaluated (leakage=drop)
     cached: bool = False  # features read back from the cache
+    filtered: int = 0  # source rows the hub filter left out on purpose (e.g. SNLI's unlabeled rows)
+    data_key: str | None = None  # the training records' identity (declaration + source files or hub fingerprint)
 
     @property
     def name(self) -> str:
@@ -100,13 +104,14 @@ def plan_task(
         return build_records(open_split(spec, split, data_dir, source, hub_loader), on_bad_record, cache_dir)
 
     train = store("train")
-    skipped = len(train.skipped)
+    skipped, filtered = len(train.skipped), train.filtered
     train_idx = np.arange(len(train), dtype=np.int64)
     if eval_split != "dev" and eval_split not in splits:
         raise ConfigError(f"task {spec.name!r} has no {eval_split!r} split here (it has {splits})")
     if eval_split in splits and eval_split != "train":
         evals = store(eval_split)
         skipped += len(evals.skipped)
+        filtered += evals.filtered
         eval_idx, described = np.arange(len(evals), dtype=np.int64), eval_split
     else:
         evals = train
@@ -119,7 +124,9 @@ def plan_task(
         raise DataError(f"task {spec.name!r}: no training examples in {train.description}")
     # The evaluation subset must not depend on the run's seed: runs stay comparable.
     eval_idx = subsample(eval_idx, max_eval_examples, task_key(spec.name))
-    return TaskPlan(spec, head, train, train_idx, evals, eval_idx, described, skipped)
+    if filtered:
+        log.info("task %r: %d source row(s) left out by its hub filter", spec.name, filtered)
+    return TaskPlan(spec, head, train, train_idx, evals, eval_idx, described, skipped, filtered=filtered)
 
 
 def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
@@ -185,6 +192,8 @@ def featurize_plan(
         skipped=plan.skipped,
         dropped_leaks=plan.dropped_leaks,
         cached=train.cached and evals.cached,
+        filtered=plan.filtered,
+        data_key=plan.train_store.key,
     )
 
 
@@ -205,8 +214,11 @@ def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, np.n
 
 def plan_tasks(specs: Sequence[TaskSpec], heads: dict[str, str], progress: bool = True, **kwargs: Any) -> list[TaskPlan]:
     """Phase 1 for every task; the problems of all tasks are reported together."""
+    # Every hub source is checked on its first rows before any dataset is read in full.
+    problems = preflight(specs, kwargs.get("data_dir"), kwargs.get("source", "auto"), kwargs.get("hub_loader"))
+    if problems:
+        raise DataError("\n".join(problems))
     plans = []
-    problems: list[str] = []
     bar = tqdm(specs, desc="reading", unit="task", disable=not progress)
     for spec in bar:
         bar.set_postfix_str(spec.name)

@@ -83,6 +83,7 @@ class RecordStore:
     description: str
     skipped: list[str] = field(default_factory=list)
     cached: bool = False  # read back from the cache
+    filtered: int = 0  # source rows a hub filter left out
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -145,17 +146,20 @@ def build_records(source: SplitSource, on_bad_record: str = "error", cache_dir: 
     path = root / "records" / spec.name / f"{source.split}-{key[:20] if key else 'nokey-' + uuid.uuid4().hex}.arrow"
     meta = path.with_suffix(".json")
     if key and path.is_file() and meta.is_file():
-        skipped = json.loads(meta.read_text(encoding="utf-8"))["skipped"]
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        skipped = info["skipped"]
         if skipped and on_bad_record == "error":
             raise_problems(spec, skipped, source.description)
-        return RecordStore(spec, source.split, _open_arrow(path), key, source.description, skipped, cached=True)
+        return RecordStore(spec, source.split, _open_arrow(path), key, source.description, skipped, cached=True,
+                           filtered=info.get("filtered", 0))
     problems: list[str] = []
     _write_arrow(path, record_schema(spec), _record_rows(source, problems))
     if key:
-        meta.write_text(json.dumps({"task": spec.name, "split": source.split, "skipped": problems}), encoding="utf-8")
+        meta.write_text(json.dumps({"task": spec.name, "split": source.split, "skipped": problems,
+                                    "filtered": source.filtered}), encoding="utf-8")
     if problems and on_bad_record == "error":
         raise_problems(spec, problems, source.description)
-    return RecordStore(spec, source.split, _open_arrow(path), key, source.description, problems)
+    return RecordStore(spec, source.split, _open_arrow(path), key, source.description, problems, filtered=source.filtered)
 
 
 # --- features -----------------------------------------------------------------------------

@@ -42,6 +42,21 @@ class FeatureSettings:
 
 
 @dataclass
+class TransformersHead:
+    """A head as plain ``transformers`` builds it, for per-task exports (``AutoModelFor*``).
+
+    The layers are in one of two canonical forms: ``out(tanh(dense(pooled state)))`` when
+    ``dense`` is set, else ``out(every token's state)``; ``config`` is what the transformers
+    config needs (``num_labels``, ``id2label``, ``problem_type``, ...).
+    """
+
+    auto_class: str  # the transformers Auto class name, e.g. "AutoModelForSequenceClassification"
+    config: dict[str, Any]
+    out: nn.Linear
+    dense: nn.Linear | None = None
+
+
+@dataclass
 class RowView:
     """The backbone's output for one segment (one task's rows) of a micro-batch."""
 
@@ -120,6 +135,8 @@ class Family(ABC):
     needs_decoder: ClassVar[bool] = False
     # True where evaluation generates text instead of reading logits.
     generates: ClassVar[bool] = False
+    # The Hub's task type for this family's results in a model card's ``model-index``.
+    hub_task: ClassVar[str] = "other"
 
     # --- reading -----------------------------------------------------------------------
     @abstractmethod
@@ -177,6 +194,10 @@ class Family(ABC):
     def symmetric_kl(self, a: torch.Tensor, b: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """R3F's KL(p_a || p_b) + KL(p_b || p_a) per feature, over the last dimension."""
         return sym_kl(a, b)
+
+    def transformers_head(self, spec: TaskSpec, head: nn.Module | None) -> TransformersHead | None:
+        """This task's head for a plain ``transformers`` model class (None: no such class)."""
+        return None
 
     # --- predicting and scoring ----------------------------------------------------------
     @abstractmethod

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from muppet.evaluation import metrics as M
 from muppet.families._tokenize import encode
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, text
+from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, TransformersHead, log_n, text
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import TaskSpec
 
@@ -49,6 +49,7 @@ def regression_scale(spec: TaskSpec) -> tuple[float, float]:
 class Classification(Family):
     name = "classification"
     default_metric = "accuracy"
+    hub_task = "text-classification"
 
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or ("pearson" if spec.is_regression else "accuracy")
@@ -135,6 +136,23 @@ class Classification(Family):
         assert head is not None
         logits = head(view.backbone.pool(view.states, view.input_ids, view.attention_mask))
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
+
+    def transformers_head(self, spec: TaskSpec, head: nn.Module | None) -> TransformersHead:
+        assert isinstance(head, ClassificationHead)
+        if not spec.is_regression:
+            labels = dict(enumerate(spec.labels))
+            config = {"num_labels": len(labels), "id2label": labels, "label2id": {v: k for k, v in labels.items()},
+                      "problem_type": "single_label_classification"}
+            return TransformersHead("AutoModelForSequenceClassification", config, head.out_proj, head.dense)
+        # The head predicts the standardised target; folding the de-standardisation into the last
+        # layer makes the plain model's logit the score itself, in the task's own units.
+        centre, scale = regression_scale(spec)
+        out = nn.Linear(head.out_proj.in_features, 1)
+        with torch.no_grad():
+            out.weight.copy_(head.out_proj.weight * scale)
+            out.bias.copy_(head.out_proj.bias * scale + centre)
+        config = {"num_labels": 1, "id2label": {0: spec.name}, "label2id": {spec.name: 0}, "problem_type": "regression"}
+        return TransformersHead("AutoModelForSequenceClassification", config, out, head.dense)
 
     def loss(self, logits: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
         labels = targets["labels"]

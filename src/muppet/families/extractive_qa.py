@@ -20,7 +20,17 @@ from torch.nn import functional as F
 
 from muppet.errors import ConfigError
 from muppet.evaluation import metrics as M
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, sym_kl, text
+from muppet.families.base import (
+    Family,
+    Feature,
+    FeatureSettings,
+    Record,
+    RowView,
+    TransformersHead,
+    log_n,
+    sym_kl,
+    text,
+)
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import TaskSpec
 
@@ -80,6 +90,7 @@ class SpanHead(nn.Module):
 class ExtractiveQA(Family):
     name = "extractive_qa"
     default_metric = "f1"
+    hub_task = "question-answering"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         context = text(fields, "context")
@@ -214,6 +225,12 @@ class ExtractiveQA(Family):
         logits = head(view.states).float()  # (n, length, 2)
         mask = targets["candidates"].to(logits.device)[:, : logits.shape[1]]
         return logits.masked_fill(~mask.unsqueeze(-1), float("-inf"))
+
+    def transformers_head(self, spec: TaskSpec, head: nn.Module | None) -> TransformersHead:
+        # The plain model scores every position; muppet's masking to the candidates (position 0
+        # and the window's context tokens) is left to the caller's decoding.
+        assert isinstance(head, SpanHead)
+        return TransformersHead("AutoModelForQuestionAnswering", {"num_labels": 2}, head.qa_outputs)
 
     def loss(self, logits: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
         start = F.cross_entropy(logits[..., 0], targets["start"].to(logits.device), reduction="none")

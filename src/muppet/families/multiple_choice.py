@@ -19,7 +19,17 @@ from torch.nn import functional as F
 
 from muppet.evaluation import metrics as M
 from muppet.families._tokenize import encode
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, as_index, log_n, text
+from muppet.families.base import (
+    Family,
+    Feature,
+    FeatureSettings,
+    Record,
+    RowView,
+    TransformersHead,
+    as_index,
+    log_n,
+    text,
+)
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import TaskSpec
 
@@ -41,6 +51,7 @@ class RankingHead(nn.Module):
 class MultipleChoice(Family):
     name = "multiple_choice"
     default_metric = "accuracy"
+    hub_task = "multiple-choice"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         choices = fields.get("choices")
@@ -133,6 +144,10 @@ class MultipleChoice(Family):
         logits = scores.new_full((len(counts), width), float("-inf"))
         logits[example, option] = scores
         return logits
+
+    def transformers_head(self, spec: TaskSpec, head: nn.Module | None) -> TransformersHead:
+        assert isinstance(head, RankingHead)
+        return TransformersHead("AutoModelForMultipleChoice", {}, head.score, head.dense)
 
     def loss(self, logits: torch.Tensor, targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
         return F.cross_entropy(logits.float(), targets["labels"], reduction="none")

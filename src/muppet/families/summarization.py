@@ -33,6 +33,7 @@ def lead(document: str) -> str:
 class Summarization(Family):
     name = "summarization"
     default_metric = "rougeL"
+    hub_task = "summarization"
     needs_decoder = True
     generates = True
 

@@ -19,8 +19,9 @@ import numpy as np
 
 from muppet.errors import ConfigError, DataError
 from muppet.families import get_family
-from muppet.tasks.formats import FORMATS, ROW_FORMATS, BadRecord, Loc, RecordError
+from muppet.tasks.formats import FORMATS, BadRecord, Loc, RecordError
 from muppet.tasks.formats.base import has_bad_bytes
+from muppet.tasks.hub import HubLoader, HubRows, declared_request, open_rows
 from muppet.tasks.spec import SPLITS, Column, TaskSpec
 
 MAX_ERRORS_SHOWN = 20
@@ -32,6 +33,7 @@ class SplitRecords:
     records: list[Record]
     source: str
     skipped: list[str] = field(default_factory=list)  # "loc: reason" of each skipped record
+    filtered: int = 0  # rows a hub filter left out (e.g. SNLI's unlabeled rows)
 
 
 def map_columns(raw: Mapping[str, Any], columns: Mapping[str, Column], label_map: Mapping[str, str]) -> Record:
@@ -127,6 +129,12 @@ class SplitSource:
     raw: Callable[[], Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]]
     columns: Mapping[str, Column]
     label_map: Mapping[str, str]
+    hub_rows: HubRows | None = None  # counts the rows a hub filter leaves out
+
+    @property
+    def filtered(self) -> int:
+        """Rows the source's filter left out on purpose (known once the records were read)."""
+        return self.hub_rows.filtered if self.hub_rows is not None else 0
 
     def records(self) -> Iterator[tuple[Loc, Record | Problem]]:
         return iter_canonical(self.spec, self.raw(), self.columns, self.label_map)
@@ -141,7 +149,7 @@ class SplitSource:
                 records.append(item)
         if problems and on_bad_record == "error":
             raise_problems(self.spec, problems, self.description)
-        return SplitRecords(records, self.description, problems)
+        return SplitRecords(records, self.description, problems, self.filtered)
 
 
 def file_digest(path: Path) -> str:
@@ -189,57 +197,32 @@ def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str
     return SplitSource(spec, split, f"{root} [{split}]", identity, raw, local.columns, local.label_map)
 
 
-HubLoader = Callable[..., Any]
-
-
-def _default_hub_loader(path: str, name: str | None, split: str) -> Any:
-    import datasets
-
-    return datasets.load_dataset(path, name, split=split)
-
-
-def _filter_rows(rows: Any, where: Mapping[str, Any]) -> Any:
-    """Rows whose columns equal ``where`` (e.g. one MRQA subset of a combined dataset)."""
-    if hasattr(rows, "filter") and hasattr(rows, "column_names"):  # a datasets.Dataset: filtered in Arrow
-        columns = list(where)
-        return rows.filter(lambda *values: all(v == where[c] for c, v in zip(columns, values)), input_columns=columns)
-    return [row for row in rows if all(row.get(c) == v for c, v in where.items())]
-
-
-def open_hub_split(spec: TaskSpec, split: str, loader: HubLoader | None = None) -> SplitSource:
+def open_hub_split(
+    spec: TaskSpec, split: str, loader: HubLoader | None = None, streaming: bool = False, limit: int | None = None,
+    limit_kept: bool = False,
+) -> SplitSource:
+    """A hub split (the Parquet export when the repository only holds a script); ``limit``: the
+    first rows only (with ``limit_kept``, the first rows the filter keeps), e.g. to check a declaration."""
     hub = spec.hub
     if hub is None:
         raise ConfigError(f"task {spec.name!r} has no hub source")
     if split not in hub.splits:
         raise ConfigError(f"task {spec.name!r}: hub source has no {split!r} split")
+    rows, request = open_rows(spec, split, loader, streaming)
     where = f"hub:{hub.path}" + (f"/{hub.name}" if hub.name else "") + f"[{hub.splits[split]}]"
-    try:
-        rows = (loader or _default_hub_loader)(hub.path, hub.name, split=hub.splits[split])
-    except (OSError, ValueError, ConnectionError) as exc:
-        raise DataError(
-            f"task {spec.name!r}: cannot load {where} ({type(exc).__name__}: {str(exc)[:300]}). "
-            "Offline? Point data_dir at local files instead."
-        ) from None
-    if hub.filter:
-        rows = _filter_rows(rows, hub.filter)
-    adapter = ROW_FORMATS[hub.format] if hub.format else None
+    if request != declared_request(hub):
+        where += f"@{request.revision_used}"
+    hub_rows = HubRows(spec, rows, where, request, limit, limit_kept)
     fingerprint = getattr(rows, "_fingerprint", None)
-
-    def raw() -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
-        for i, row in enumerate(rows, start=1):
-            if adapter is None:
-                yield Loc(where, record=i), dict(row)
-                continue
-            try:
-                fields = adapter(dict(row), **hub.options)
-            except RecordError as exc:
-                yield Loc(where, record=i), BadRecord(exc.reason, exc.field)
-                continue
-            if fields is not None:  # None: the adapter leaves the row out on purpose (another subset, a known loss)
-                yield Loc(where, record=i), fields
-
     identity = {"hub": where, "fingerprint": fingerprint} if fingerprint else None
-    return SplitSource(spec, split, where, identity, raw, hub.columns, hub.label_map)
+    return SplitSource(spec, split, where, identity, lambda: iter(hub_rows), hub.columns, hub.label_map, hub_rows)
+
+
+def reads_local(spec: TaskSpec, data_dir: str | os.PathLike[str] | None, source: str = "auto") -> bool:
+    """Whether a run reads the task's local files (else its hub source)."""
+    if source not in ("auto", "local", "hub"):
+        raise ConfigError(f"source must be auto, local or hub, not {source!r}")
+    return source == "local" or (source == "auto" and "train" in spec.local_splits(data_dir))
 
 
 def open_split(
@@ -251,10 +234,7 @@ def open_split(
 ) -> SplitSource:
     """Open one split from local files (``source=local``), the hub (``hub``), or, with ``auto``,
     the local files when the task's training split is on disk, else the hub."""
-    if source not in ("auto", "local", "hub"):
-        raise ConfigError(f"source must be auto, local or hub, not {source!r}")
-    use_local = source == "local" or (source == "auto" and "train" in spec.local_splits(data_dir))
-    if use_local:
+    if reads_local(spec, data_dir, source):
         if spec.local_root(data_dir) is None:
             raise ConfigError("data_dir is not set (config key data_dir or $MUPPET_DATA_DIR)")
         return open_local_split(spec, split, data_dir or "")
@@ -291,11 +271,9 @@ def read_split(
 def available_splits(spec: TaskSpec, data_dir: str | os.PathLike[str] | None, source: str = "auto") -> list[str]:
     """The splits a run would read. ``auto`` takes the local files when the training split is
     on disk, else the hub: never a mix, since two copies of a dataset need not agree."""
-    local = spec.local_splits(data_dir)
-    hub = [s for s in SPLITS if spec.hub is not None and s in spec.hub.splits]
-    if source == "local" or (source == "auto" and "train" in local):
-        return local
-    return hub if source in ("auto", "hub") else []
+    if reads_local(spec, data_dir, source):
+        return spec.local_splits(data_dir)
+    return [s for s in SPLITS if spec.hub is not None and s in spec.hub.splits]
 
 
 def hash64(text: str) -> int:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from muppet.config.base import read_yaml_mapping
 from muppet.errors import ConfigError
-from muppet.registry import Registry, unknown
+from muppet.registry import Registry, nearest, unknown
 from muppet.tasks.spec import TASKS, TaskSpec, all_tasks
 from muppet.tasks.user import is_file_task, is_task_file, register_task_file
 
@@ -51,6 +53,48 @@ for _fam in ("classification", "multiple_choice", "extractive_qa", "summarizatio
     MIXTURES.register(f"local_{_fam}", Mixture(f"local_{_fam}", f"every local {_fam} task", _family(_fam)))
 
 
+MIXTURE_KEYS = ("mixture", "description", "tasks", "weights")
+
+
+def is_mixture_file(path: str | os.PathLike[str]) -> bool:
+    """A YAML file declaring a mixture (a ``mixture:`` key), as ``muppet affinity`` writes them."""
+    p = Path(path)
+    return p.is_file() and "mixture" in read_yaml_mapping(p, "mixture file")
+
+
+def load_mixture_file(path: str | os.PathLike[str]) -> Mixture:
+    """A mixture from a YAML file: ``mixture`` (name), ``tasks`` (names or task files, relative
+    to the file's folder), optional ``weights`` (task -> rate multiplier) and ``description``."""
+    p = Path(path)
+    data = read_yaml_mapping(p, "mixture file")
+    for key in data:
+        if key not in MIXTURE_KEYS:
+            near = nearest(str(key), list(MIXTURE_KEYS))
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise ConfigError(f"{p}: unknown key {key!r}{hint} (allowed: {', '.join(MIXTURE_KEYS)})")
+    entries, weights = data.get("tasks") or [], data.get("weights") or {}
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise ConfigError(f"{p}: tasks: expected a list of task names or task files, got {entries!r}")
+    if not isinstance(weights, dict):
+        raise ConfigError(f"{p}: weights: expected a mapping of task -> weight, got {weights!r}")
+    names, by_entry = [], {}
+    for entry in entries:
+        if is_task_file(entry):
+            file = Path(entry) if Path(entry).is_absolute() else p.parent / entry
+            by_entry[entry] = register_task_file(file).name
+        elif entry not in TASKS:
+            raise unknown(f"task (in {p})", entry, TASKS.names())
+        names.append(by_entry.get(entry, entry))
+    rates = {}
+    for key, value in weights.items():
+        if key not in by_entry and key not in names:
+            raise ConfigError(f"{p}: weights: {key!r} is not one of the mixture's tasks")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ConfigError(f"{p}: weights: {key}: expected a positive number, got {value!r}")
+        rates[by_entry.get(key, key)] = float(value)
+    return Mixture(str(data.get("mixture") or p.stem), str(data.get("description") or ""), names, rates)
+
+
 def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tuple[list[TaskSpec], dict[str, float]]:
     """Task specs for a list of task and mixture names (deduplicated, in order) and their weights."""
     all_tasks()  # the catalogue registers itself on first use
@@ -65,7 +109,10 @@ def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tup
         raise ConfigError(f"tasks: {repeated} listed more than once")
     files: dict[str, str] = {}  # task name -> the task file in ``names`` that declared it
     for name in names:
-        if is_task_file(name):
+        if is_task_file(name) and is_mixture_file(name):
+            mixture = load_mixture_file(name)
+            members, mix_weights = mixture.resolve(data), dict(mixture.weights)
+        elif is_task_file(name):
             declared = register_task_file(name).name
             if declared in files:
                 raise ConfigError(f"tasks: {files[declared]} and {name} both declare a task named {declared!r}; "

@@ -55,13 +55,45 @@ class HubSource:
     # answers; it runs before ``columns``.
     format: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
-    # Keep only rows whose columns have these values (a dataset holding several tasks).
+    # Keep only rows whose columns pass these conditions: column -> value (equality) or
+    # {op: value} with op one of FILTER_OPS, e.g. {"label": {"!=": -1}} drops SNLI's unlabeled rows.
+    # The rows left out are counted, not errors.
     filter: Mapping[str, Any] = field(default_factory=dict)
+    revision: str | None = None  # a branch, tag, commit or "refs/pr/N"; None: main
+    data_dir: str | None = None  # passed to datasets.load_dataset: a sub-folder of the repository
+    data_files: Any = None  # passed to datasets.load_dataset: files per split, for repos with no usable config
+    # The subset (folder) of the Hub's automatic Parquet export (revision refs/convert/parquet),
+    # read when the repository only holds a loading script; None: ``name``, else "default".
+    export_subset: str | None = None
+    # Where the schema (columns, label names and order) was confirmed: a dataset card, revision
+    # or repository file, or "unconfirmed: why".
+    evidence: str = ""
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.splits) - set(SPLITS))
         if bad:
             raise ConfigError(f"hub source {self.path}: unknown split(s) {bad}; splits are {SPLITS}")
+        filter_conditions(self.filter, f"hub source {self.path}")  # fails early on an unknown operator
+
+
+FILTER_OPS = ("==", "!=", "in", "not in")
+
+
+def filter_conditions(where: Mapping[str, Any], owner: str = "filter") -> list[tuple[str, str, Any]]:
+    """``HubSource.filter`` as (column, operator, value) triples; a bare value means equality."""
+    out = []
+    for column, test in where.items():
+        if not isinstance(test, Mapping):
+            out.append((str(column), "==", test))
+            continue
+        if len(test) != 1 or next(iter(test)) not in FILTER_OPS:
+            raise ConfigError(f"{owner}: filter on {column!r} must be a value or one {{op: value}} with op in {FILTER_OPS}, "
+                              f"not {dict(test)!r}")
+        op, value = next(iter(test.items()))
+        if op in ("in", "not in") and (isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set))):
+            raise ConfigError(f"{owner}: filter {column!r} {op} needs a list of values, not {value!r}")
+        out.append((str(column), op, value))
+    return out
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ hub:                              # optional, or instead of local
   path: org/dataset
   splits: {train: train, dev: validation}
   columns: {text_a: text, label: label}
+  filter: {label: {"!=": -1}}     # optional: ==, !=, in, not in; also revision, data_dir, data_files, export_subset
 ```
 
 ``tasks:`` in a run config names such files (``tasks: [rte, ./my_reviews.yaml]``).
@@ -34,7 +35,8 @@ from muppet.tasks.spec import TASKS, HubSource, LocalSource, TaskSpec, register,
 
 TASK_KEYS = ("name", "family", "labels", "label_range", "metric", "description", "options", "local", "hub")
 LOCAL_KEYS = ("format", "splits", "columns", "options", "label_map", "directory")
-HUB_KEYS = ("path", "name", "splits", "columns", "label_map", "format", "options", "filter")
+HUB_LOAD_KEYS = ("revision", "data_dir", "data_files", "export_subset", "evidence")  # passed through as written
+HUB_KEYS = ("path", "name", "splits", "columns", "label_map", "format", "options", "filter", *HUB_LOAD_KEYS)
 
 
 def is_task_file(name: str) -> bool:
@@ -101,6 +103,7 @@ def load_task_file(path: str | os.PathLike[str]) -> TaskSpec:
             format=raw.get("format"),
             options=_mapping(f"{where}: hub.options", raw.get("options")),
             filter=_mapping(f"{where}: hub.filter", raw.get("filter")),
+            **{key: raw[key] for key in HUB_LOAD_KEYS if raw.get(key) is not None},
         )
     labels, label_range = data.get("labels"), data.get("label_range")
     if labels is not None and not isinstance(labels, list):  # `labels: yn` would become labels y and n

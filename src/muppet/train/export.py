@@ -3,7 +3,9 @@
 - the backbone and tokenizer (``save_pretrained``; ``AutoModel.from_pretrained`` loads them);
 - ``heads.safetensors``: every head's weights, keyed ``<module>.<parameter>``;
 - ``muppet.json``: the tasks (full specs, label maps), the heads, the mixture and the config;
-- ``README.md``: a model card listing the mixture and the dev metrics.
+- ``README.md``: the transfer card (``muppet.integrations.card``): mixture, settings, dev results
+  against chance, the leakage check, in the Hub's model-card format;
+- ``modules.json`` and module folders when the base model is a sentence-transformers model.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from muppet import __version__
 from muppet.backbone import Backbone
 from muppet.errors import ConfigError
+from muppet.integrations import card, st
 from muppet.model import MultiTaskModel
 from muppet.tasks.spec import TaskSpec, spec_from_dict, spec_to_dict
 
@@ -49,6 +52,7 @@ def export_model(
     tmp.mkdir(parents=True)
     model.backbone.model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
+    st.copy_modules(base_model, tmp)
     heads = {
         f"{name}.{key}": value.detach().cpu().contiguous()
         for name, module in model.heads.items()
@@ -81,59 +85,13 @@ def export_model(
         "mixture": dict(mixture or {}),
         "config": dict(config or {}),
     }
-    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    (tmp / "README.md").write_text(model_card(manifest), encoding="utf-8")
+    text = json.dumps(manifest, indent=2, default=str)
+    (tmp / MANIFEST_FILE).write_text(text, encoding="utf-8")
+    (tmp / "README.md").write_text(card.transfer_card(json.loads(text), tmp), encoding="utf-8")
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
     return final
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def model_card(manifest: Mapping[str, Any]) -> str:
-    tasks = manifest["tasks"]
-    lines = [
-        "---",
-        "library_name: transformers",
-        f"base_model: {manifest['base_model']}",
-        "tags: [muppet, pre-finetuning, multi-task]",
-        "---",
-        "",
-        f"# {manifest['base_model']}, pre-finetuned with muppet",
-        "",
-        f"Pre-finetuned (MUPPET, Aghajanyan et al. 2021) for {manifest['steps']} updates on "
-        f"{len(tasks)} tasks with muppet {manifest['muppet_version']}. The backbone loads with plain "
-        "`transformers`:",
-        "",
-        "```python",
-        "from transformers import AutoModel, AutoTokenizer",
-        'model = AutoModel.from_pretrained("path/to/export")',
-        'tokenizer = AutoTokenizer.from_pretrained("path/to/export")',
-        "```",
-        "",
-        "The task heads are in `heads.safetensors`, described by `muppet.json` "
-        "(`muppet.train.export.load_export` rebuilds the multi-task model with them).",
-        "",
-        "## Mixture",
-        "",
-        "| task | family | head | train examples | sampling rate | dev metric |",
-        "|---|---|---|---|---|---|",
-    ]
-    for t in tasks:
-        dev = t.get("dev") or {}
-        metric = t.get("metric")
-        shown = f"{metric} {_fmt(dev[metric])}" if metric in dev else ""
-        lines.append(
-            f"| {t['name']} | {t['family']} | {t['head']} | {t.get('train_examples', '')} "
-            f"| {_fmt(t.get('sampling_rate', ''))} | {shown} |"
-        )
-    mix = manifest.get("mixture") or {}
-    if mix:
-        lines += ["", "Recipe: " + ", ".join(f"{k}={v}" for k, v in mix.items() if k != "tasks") + "."]
-    return "\n".join(lines) + "\n"
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any]:

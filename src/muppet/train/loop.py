@@ -23,6 +23,7 @@ from muppet.data.sampler import MixtureSampler, sampling_rates
 from muppet.errors import ConfigError, DataError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
+from muppet.integrations import hub_push
 from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TaskSpec
@@ -123,6 +124,7 @@ def results_table(tasks: Sequence[TaskData], results: dict[str, dict[str, float]
                 "score": results.get(task.name, {}).get(metric, float("nan")),
                 "random": ref["random"],
                 "trivial": ref["trivial"],
+                "filtered": task.filtered,  # source rows the hub filter left out
             }
         )
     return rows
@@ -235,6 +237,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
+    if cfg.push_to_hub:
+        hub_push.check_can_push()
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
     if cfg.batching == "sequential" and cfg.max_steps < len(specs):
         raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
@@ -450,8 +454,11 @@ def write_outputs(
                 "sampling_rate": float(rate),
                 "skipped_records": t.skipped,
                 "dev": last_eval.get(t.name, {}),
+                # for the transfer card: chance levels, the leakage outcome, the data's identity
+                "eval_examples": row["n"], "chance": {"random": row["random"], "trivial": row["trivial"]},
+                "dropped_leaks": t.dropped_leaks, "data": t.data_key,
             }
-            for t, rate in zip(tasks, rates)
+            for t, rate, row in zip(tasks, rates, rows)
         }
         mixture = {
             "tasks": [t.name for t in tasks], "sampling": cfg.sampling, "batching": cfg.batching,
@@ -461,3 +468,5 @@ def write_outputs(
             export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
                          task_info=info, mixture=mixture, config=cfg.to_dict())
         )
+        if cfg.push_to_hub:
+            summary["pushed"] = hub_push.push(summary["export"], cfg.push_to_hub)

@@ -4,6 +4,17 @@ from muppet.tasks.formats import classification as _formats  # noqa: F401  (regi
 from muppet.tasks.formats import hub as _hub  # noqa: F401  (registers the hub row adapters)
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
 
+# Where the schema of a hub repository shared by several tasks was confirmed (HubSource.evidence).
+_GLUE_EVIDENCE = (
+    "confirmed: tree https://huggingface.co/datasets/nyu-mll/glue/tree/0de23925db68e9cf6287d3776a0f67f5267a42eb "
+    "(Parquet per config, no glue.py); columns and label order: datasets@2.5.0 glue.py"
+)
+SUPERGLUE_EVIDENCE = (
+    "unconfirmed: the newest stored main tree (aps/super_glue@ee65e3e) holds only super_glue.py and its conversion PR"
+    " #16 was not seen merged, so the Parquet export (subset = the config, not seen) may be read; schema and label "
+    "order: datasets@2.5.0 super_glue.py"
+)
+
 register(
     TaskSpec(
         name="rte",
@@ -20,6 +31,7 @@ register(
             "rte",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -48,6 +60,7 @@ register(
             "cola",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "sentence", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -73,6 +86,7 @@ register(
             "sst2",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "sentence", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -99,6 +113,7 @@ register(
             "mrpc",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -123,6 +138,7 @@ register(
             "stsb",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -146,6 +162,7 @@ register(
             "qnli",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "question", "text_b": "sentence", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -171,6 +188,7 @@ register(
             "mnli",
             splits={"train": "train", "dev": "validation_matched"},
             columns={"text_a": "premise", "text_b": "hypothesis", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -201,6 +219,7 @@ register(
             "boolq",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "passage", "text_b": "question", "label": "label", "group": "passage"},
+            evidence=SUPERGLUE_EVIDENCE,
         ),
     )
 )
@@ -225,6 +244,7 @@ register(
             "cb",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "premise", "text_b": "hypothesis", "label": "label"},
+            evidence=SUPERGLUE_EVIDENCE,
         ),
     )
 )
@@ -246,6 +266,7 @@ register(
             "multirc",
             splits={"train": "train", "dev": "validation"},
             format="superglue_multirc",
+            evidence=SUPERGLUE_EVIDENCE,
         ),
     )
 )
@@ -260,7 +281,10 @@ register(
             "': ' + sentence1, text_b = sentence2. Train pool = val.jsonl (638) + FewGLUE train/dev32."
         ),
         local=LocalSource(format="superglue_wic", splits={"train": _FEWGLUE_POOL}),
-        hub=HubSource("aps/super_glue", "wic", splits={"train": "train", "dev": "validation"}, format="superglue_wic"),
+        hub=HubSource(
+            "aps/super_glue", "wic", splits={"train": "train", "dev": "validation"}, format="superglue_wic",
+            evidence=SUPERGLUE_EVIDENCE,
+        ),
     )
 )
 
@@ -283,6 +307,7 @@ register(
             "wsc.fixed",
             splits={"train": "train", "dev": "validation"},
             format="superglue_wsc",
+            evidence=SUPERGLUE_EVIDENCE,
         ),
     )
 )
@@ -301,7 +326,14 @@ register(
         ),
         local=LocalSource(format="mc_taco_tsv", splits={"train": ("dev_3783.tsv",), "test": ("test_9442.tsv",)}),
         # The hub's validation split is dev_3783 (the training pool here) and its test split test_9442.
-        hub=HubSource("CogComp/mc_taco", splits={"train": "validation", "test": "test"}, format="mc_taco"),
+        hub=HubSource(
+            "CogComp/mc_taco", splits={"train": "validation", "test": "test"}, format="mc_taco",
+            evidence=(
+                "unconfirmed: script-only (https://huggingface.co/datasets/CogComp/mc_taco/tree/main holds mc_taco.py"
+                " only; lm-eval issue #3171 lists it failing), no Parquet export seen; schema: datasets@2.5.0 "
+                "mc_taco.py (sentence, question, answer, label [no, yes], category)"
+            ),
+        ),
     )
 )
 
@@ -323,6 +355,10 @@ register(
             "fancyzhx/ag_news",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: Viewer on fancyzhx/ag_news (https://huggingface.co/Ethan2003/activity/likes, updated "
+                "2024-03-07); labels [World, Sports, Business, Sci/Tech]: datasets@2.5.0 ag_news.py"
+            ),
         ),
     )
 )
@@ -346,6 +382,10 @@ register(
             "stanfordnlp/imdb",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: the datasets 4.0.0 docs load 'stanfordnlp/imdb'; labels [neg, pos]: datasets@2.5.0 "
+                "imdb.py"
+            ),
         ),
     )
 )
@@ -369,6 +409,11 @@ register(
             "fancyzhx/yelp_polarity",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "unconfirmed: the newest stored tree (fancyzhx/yelp_polarity@3fd6e53) still holds yelp_polarity.py, "
+                "so its Parquet export (subset default, not seen) may be read; labels ['1', '2'] = negative, "
+                "positive: datasets@2.5.0 yelp_polarity.py"
+            ),
         ),
     )
 )
@@ -392,6 +437,13 @@ register(
             "stanfordnlp/snli",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "premise", "text_b": "hypothesis", "label": "label"},
+            filter={"label": {"!=": -1}},  # rows without a gold label are -1 in every split (dataset card)
+            evidence=(
+                "confirmed: "
+                "https://huggingface.co/datasets/stanfordnlp/snli/commit/cdb5c3d5eed6ead6e5a341c8e56e669bb666725b "
+                "('Convert dataset to Parquet' deletes snli.py); rows without a gold label are -1 (dataset card; "
+                "datasets@2.5.0 snli.py), labels [entailment, neutral, contradiction]"
+            ),
         ),
     )
 )
@@ -417,6 +469,10 @@ register(
             "cornell-movie-review-data/rotten_tomatoes",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: tree cornell-movie-review-data/rotten_tomatoes@b6059de (train/validation/test.parquet); "
+                "labels [neg, pos]: datasets@2.5.0 rotten_tomatoes.py"
+            ),
         ),
     )
 )
@@ -440,6 +496,12 @@ register(
             "SetFit/sst5",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: SetFit/sst5's dataset_info as copied in "
+                "https://huggingface.co/datasets/artemis13fowl/sst-3/blob/main/test/dataset_info.json "
+                "(train/dev/test.jsonl; text, label int64, label_text) and its viewer splits train/validation/test; "
+                "label 0-4 = very negative..very positive (SST-5 order; label_text not checked)"
+            ),
         ),
     )
 )
@@ -464,6 +526,10 @@ register(
             "SetFit/SentEval-CR",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: tree https://huggingface.co/datasets/SetFit/SentEval-CR/tree/main (train.jsonl, "
+                "test.jsonl); int labels as in SentEval (values not seen on rows)"
+            ),
         ),
     )
 )
@@ -486,7 +552,13 @@ register(
         hub=HubSource(
             "SetFit/subj",
             splits={"train": "train", "test": "test"},
-            columns={"text_a": "text", "label": "label_text"},
+            columns={"text_a": "text", "label": "label"},  # the int, as the local copy; label_text's strings are unseen
+            label_map={"0": "subjective", "1": "objective"},
+            evidence=(
+                "confirmed: tree https://huggingface.co/datasets/SetFit/subj/tree/main (train.jsonl, test.jsonl; "
+                "README: SentEval's SUBJ); the int label is read (SentEval: 0 = subjective, 1 = objective), not "
+                "label_text, whose strings were never seen"
+            ),
         ),
     )
 )
@@ -545,6 +617,10 @@ register(
             "fancyzhx/dbpedia_14",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "content", "label": "label"},
+            evidence=(
+                "confirmed: Viewer on fancyzhx/dbpedia_14 (https://huggingface.co/Ethan2003/activity/likes, updated "
+                "2024-01-22); label order: datasets@2.5.0 dbpedia_14.py"
+            ),
         ),
     )
 )
@@ -575,6 +651,10 @@ register(
                 "test": "test_r1+test_r2+test_r3",
             },
             columns={"text_a": "premise", "text_b": "hypothesis", "label": "label"},
+            evidence=(
+                "confirmed: facebook/anli is lm-eval's working id (lm-eval issue #3171, 2025-07-22); splits "
+                "train_r1..test_r3, labels [entailment, neutral, contradiction]: datasets@2.5.0 anli.py"
+            ),
         ),
     )
 )
@@ -595,6 +675,7 @@ register(
             "qqp",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "question1", "text_b": "question2", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -613,6 +694,7 @@ register(
             "wnli",
             splits={"train": "train", "dev": "validation"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+            evidence=_GLUE_EVIDENCE,
         ),
     )
 )
@@ -631,6 +713,11 @@ register(
             "labeled_final",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "label"},
+            filter={"label": {"!=": -1}},  # the loading script replaced missing labels with -1
+            evidence=(
+                "unconfirmed: loadability not seen; schema: datasets@2.5.0 paws.py (labeled_final: id, sentence1, "
+                "sentence2, label ['0', '1']; missing labels became -1)"
+            ),
         ),
     )
 )
@@ -649,6 +736,10 @@ register(
             "snli_format",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "sentence1", "text_b": "sentence2", "label": "gold_label"},
+            evidence=(
+                "unconfirmed: loadability and the gold_label strings not seen; schema: datasets@2.5.0 scitail.py "
+                "(snli_format: sentence1, sentence2, gold_label)"
+            ),
         ),
     )
 )
@@ -666,6 +757,10 @@ register(
             "CogComp/trec",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "text", "label": "coarse_label"},
+            evidence=(
+                "unconfirmed: script-only by the newest stored tree (CogComp/trec@fd49ef4 holds trec.py only), no "
+                "Parquet export seen; coarse_label order [ABBR, ENTY, DESC, HUM, LOC, NUM]: datasets@2.5.0 trec.py"
+            ),
         ),
     )
 )
@@ -685,6 +780,10 @@ register(
             "split",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: tree dair-ai/emotion@106c232/split (Parquet; configs split/unsplit); labels [sadness, "
+                "joy, love, anger, fear, surprise]: datasets@2.5.0 emotion.py"
+            ),
         ),
     )
 )
@@ -701,6 +800,10 @@ register(
             "sentiment",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: Viewer on cardiffnlp/tweet_eval (https://huggingface.co/Gordon119/activity/likes, updated"
+                " 2024-01-04); labels [negative, neutral, positive]: datasets@2.5.0 tweet_eval.py"
+            ),
         ),
     )
 )
@@ -720,6 +823,10 @@ register(
             format="join_fields",
             options={"fields": ("title", "content"), "into": "text"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: Viewer on fancyzhx/amazon_polarity (https://huggingface.co/buvnswrn/activity/likes, "
+                "updated 2024-01-09); title, content, label [negative, positive]: datasets@2.5.0 amazon_polarity.py"
+            ),
         ),
     )
 )
@@ -734,6 +841,10 @@ register(
             "Yelp/yelp_review_full",
             splits={"train": "train", "test": "test"},
             columns={"text_a": "text", "label": "label"},
+            evidence=(
+                "confirmed: Viewer on Yelp/yelp_review_full (https://huggingface.co/buvnswrn/activity/likes, updated "
+                "2024-01-04); labels '1 star'..'5 stars': datasets@2.5.0 yelp_review_full.py"
+            ),
         ),
     )
 )
@@ -765,6 +876,10 @@ register(
             format="join_fields",
             options={"fields": ("question_title", "question_content", "best_answer"), "into": "text"},
             columns={"text_a": "text", "label": "topic"},
+            evidence=(
+                "unconfirmed: the config name after the mid-2024 conversion was not seen; schema: datasets@2.5.0 "
+                "yahoo_answers_topics.py (topic order, question_title, question_content, best_answer)"
+            ),
         ),
     )
 )

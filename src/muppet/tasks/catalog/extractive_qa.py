@@ -4,6 +4,7 @@ Every local reader yields canonical records (id, context, question, answers, gro
 local sources declare no column mapping. Questions on one passage share a ``group``.
 """
 
+from muppet.tasks.catalog.classification import SUPERGLUE_EVIDENCE
 from muppet.tasks.formats import extractive_qa as _formats  # noqa: F401  (registers the QA readers)
 from muppet.tasks.formats import hub as _hub  # noqa: F401  (registers the hub row adapters)
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
@@ -19,6 +20,12 @@ _SQUAD_HUB_COLUMNS = {
 }
 
 MRQA_PATH = "mrqa-workshop/mrqa"
+_MRQA_EVIDENCE = (
+    "confirmed: https://huggingface.co/datasets/mrqa-workshop/mrqa/tree/main ('Convert dataset to Parquet (#6)', "
+    "plain_text/); subset, context, qid, question, detected_answers{text, char_spans{start, end}}: datasets@2.5.0 "
+    "mrqa.py; subset = each file's header (the strings of NewsQA, TriviaQA-web, NaturalQuestionsShort and "
+    "DuoRC.ParaphraseRC not seen on rows)"
+)
 
 
 def _mrqa(subset: str, splits: dict[str, str] | None = None) -> HubSource:
@@ -30,6 +37,7 @@ def _mrqa(subset: str, splits: dict[str, str] | None = None) -> HubSource:
         format="mrqa",
         options={"subset": subset},
         filter={"subset": subset},  # filtered in Arrow first: the combined train split has 516k rows
+        evidence=_MRQA_EVIDENCE,
     )
 
 
@@ -47,6 +55,10 @@ register(
             "rajpurkar/squad",
             splits={"train": "train", "dev": "validation"},
             columns=_SQUAD_HUB_COLUMNS,
+            evidence=(
+                "confirmed: the datasets 4.0.0 docs load 'rajpurkar/squad'; Viewer "
+                "(https://huggingface.co/Victoriayu/activity/likes, updated 2024-03-04)"
+            ),
         ),
     )
 )
@@ -67,6 +79,10 @@ register(
             "rajpurkar/squad_v2",
             splits={"train": "train", "dev": "validation"},
             columns=_SQUAD_HUB_COLUMNS,
+            evidence=(
+                "confirmed: Viewer on rajpurkar/squad_v2 (https://huggingface.co/zelaouene/activity/likes, updated "
+                "2024-03-04); unanswerable rows have empty answers"
+            ),
         ),
     )
 )
@@ -128,7 +144,13 @@ register(
         hub=HubSource(
             "google-research-datasets/qed",
             splits={"train": "train", "dev": "validation"},
+            export_subset="qed",  # refs/convert/parquet holds qed/train, qed/validation
             format="qed",
+            evidence=(
+                "unconfirmed: script-based (only the refs/convert/parquet branch of google-research-datasets/qed was "
+                "seen), so its Parquet export (subset qed) is read; original_nq_answers = a list of {start, end, "
+                "string}: datasets@2.5.0 qed.py"
+            ),
         ),
     )
 )
@@ -217,6 +239,7 @@ register(
             "record",
             splits={"train": "train", "dev": "validation"},
             format="superglue_record",
+            evidence=SUPERGLUE_EVIDENCE,
         ),
     )
 )
@@ -235,6 +258,10 @@ register(
             "adversarialQA",
             splits={"train": "train", "dev": "validation"},
             columns=_SQUAD_HUB_COLUMNS,
+            evidence=(
+                "unconfirmed: loadability not seen; schema: datasets@2.5.0 adversarial_qa.py (config adversarialQA; "
+                "id, title, context, question, answers{text, answer_start})"
+            ),
         ),
     )
 )

@@ -4,9 +4,16 @@ Readers for the sources that need parsing live in ``muppet.tasks.formats.multipl
 they yield canonical fields, so those tasks declare no ``columns``.
 """
 
+from muppet.tasks.catalog.classification import SUPERGLUE_EVIDENCE
 from muppet.tasks.formats import hub as _hub  # noqa: F401  (registers the hub row adapters)
 from muppet.tasks.formats import multiple_choice as _formats  # noqa: F401  (registers the readers)
 from muppet.tasks.spec import HubSource, LocalSource, TaskSpec, register
+
+_ARC_EVIDENCE = (
+    "confirmed: Viewer on allenai/ai2_arc (https://huggingface.co/ari-in-media-res/activity/likes, updated "
+    "2023-12-21), used by lm-eval HEAD, loads under datasets 5 (Xilinx/brevitas PR #1624); id, question, "
+    "choices{text, label}, answerKey: datasets@2.5.0 ai2_arc.py"
+)
 
 register(
     TaskSpec(
@@ -23,7 +30,10 @@ register(
             splits={"train": ("fewglue/train.jsonl", "fewglue/dev32.jsonl", "val.jsonl")},
         ),
         # The hub rows carry "cause"/"effect" in `question`; the adapter renders it as the local reader.
-        hub=HubSource("aps/super_glue", "copa", splits={"train": "train", "dev": "validation"}, format="copa"),
+        hub=HubSource(
+            "aps/super_glue", "copa", splits={"train": "train", "dev": "validation"}, format="copa",
+            evidence=SUPERGLUE_EVIDENCE,
+        ),
     )
 )
 
@@ -45,7 +55,13 @@ register(
         hub=HubSource(
             "ybisk/piqa",
             splits={"train": "train", "dev": "validation"},
+            export_subset="default",  # the script's plain_text is called default in the Parquet export
             columns={"question": "goal", "choices": ("sol1", "sol2"), "label": "label"},
+            evidence=(
+                "confirmed: ybisk/piqa still holds piqa.py (lm-eval commit 91264653c moved away from it); its Parquet"
+                " export loads with subset 'default' (Xilinx/brevitas PR #1624); goal, sol1, sol2, label ['0', '1']: "
+                "datasets@2.5.0 piqa.py"
+            ),
         ),
     )
 )
@@ -80,6 +96,11 @@ register(
                 "label": "label",
                 "group": "context",
             },
+            evidence=(
+                "unconfirmed: the newest stored tree (allenai/cosmos_qa@4a08319) holds only cosmos_qa.py, so its "
+                "Parquet export (subset default, not seen) is read; context, question, answer0-3, label int: "
+                "datasets@2.5.0 cosmos_qa.py"
+            ),
         ),
     )
 )
@@ -105,6 +126,10 @@ register(
             splits={"train": "train", "dev": "validation"},
             format="labeled_choices",
             options={"group": "question"},
+            evidence=(
+                "confirmed: Viewer on tau/commonsense_qa (https://huggingface.co/Vanmas/activity/likes), splits "
+                "train/validation/test; question, choices{label, text}, answerKey: datasets@2.5.0 commonsense_qa.py"
+            ),
         ),
     )
 )
@@ -127,6 +152,12 @@ register(
             splits={"train": "train", "dev": "validation"},
             format="labeled_choices",
             options={"group": "question"},
+            evidence=(
+                "confirmed: "
+                "https://huggingface.co/datasets/allenai/qasc/commit/a34ba204eb9a33b919c10cc08f4f1c8dae5ec070 "
+                "('Convert dataset to Parquet' deletes qasc.py); question, choices{text, label}, answerKey: "
+                "datasets@2.5.0 qasc.py"
+            ),
         ),
     )
 )
@@ -163,6 +194,7 @@ register(
             "ARC-Easy",
             splits={"train": "train", "dev": "validation", "test": "test"},
             format="labeled_choices",
+            evidence=_ARC_EVIDENCE,
         ),
     )
 )
@@ -189,6 +221,7 @@ register(
             "ARC-Challenge",
             splits={"train": "train", "dev": "validation", "test": "test"},
             format="labeled_choices",
+            evidence=_ARC_EVIDENCE,
         ),
     )
 )
@@ -209,6 +242,10 @@ register(
             splits={"train": "train", "dev": "validation", "test": "test"},
             format="labeled_choices",
             options={"question": "question_stem", "group": "question_stem"},
+            evidence=(
+                "unconfirmed: loadability not seen (lm-eval HEAD uses allenai/openbookqa main); schema: "
+                "datasets@2.5.0 openbookqa.py (main: question_stem, choices{text, label}, answerKey)"
+            ),
         ),
     )
 )
@@ -231,6 +268,11 @@ register(
             splits={"train": "train", "dev": "validation"},
             columns={"context": "sentence", "choices": ("option1", "option2"), "label": "answer"},
             label_map={"1": "0", "2": "1"},
+            evidence=(
+                "unconfirmed: main (allenai/winogrande@85ac5b5) held only winogrande.py, later reported to load under"
+                " datasets 5 (Xilinx/brevitas PR #1624); else its Parquet export (subset winogrande_xl) is read; "
+                "sentence, option1, option2, answer '1'/'2': datasets@2.5.0 winogrande.py"
+            ),
         ),
     )
 )
@@ -246,10 +288,15 @@ register(
         ),
         local=LocalSource(format="icl_partial", splits={"train": ("winograd_wsc.jsonl",)}),
         hub=HubSource(
-            "ErnestSDavis/winograd_wsc",
+            "lighteval/winograd_wsc",  # a Parquet copy; ErnestSDavis/winograd_wsc is script-only
             "wsc273",
             splits={"train": "test"},
             columns={"context": "text", "question": "pronoun", "choices": "options", "label": "label"},
+            evidence=(
+                "confirmed: lighteval/winograd_wsc (config wsc273, split test), the Parquet copy lm-eval moved to "
+                "from the script-only ErnestSDavis/winograd_wsc (lm-eval PR #3946, commit 68bab35e1); text, pronoun, "
+                "pronoun_loc, quote, quote_loc, options, label, source"
+            ),
         ),
     )
 )
@@ -282,6 +329,12 @@ register(
                 "label": "answer",
                 "group": "example_id",
             },
+            evidence=(
+                "confirmed: "
+                "https://huggingface.co/datasets/ehovy/race/commit/2d9f932f15fa7696ffa4326695cf13b22a0c9a0e (configs "
+                "all/high/middle as Parquet); example_id, article, answer (a letter), question, options: "
+                "datasets@2.5.0 race.py"
+            ),
         ),
     )
 )
@@ -333,6 +386,12 @@ register(
                 "label": "correct_answer_id",
                 "group": "context_id",
             },
+            evidence=(
+                "confirmed: "
+                "https://huggingface.co/datasets/textmachinelab/quail/commit/ca5c18f9a27731c7bcca75336ca8076bd2c3c569"
+                " ('Convert dataset to Parquet'); context, question, answers, correct_answer_id: datasets@2.5.0 "
+                "quail.py"
+            ),
         ),
     )
 )
@@ -351,6 +410,11 @@ register(
             "Rowan/hellaswag",
             splits={"train": "train", "dev": "validation"},
             columns={"context": "ctx", "choices": "endings", "label": "label", "group": "ctx"},
+            evidence=(
+                "unconfirmed: main (Rowan/hellaswag) held hellaswag.py (optimum-habana PR #2128: fails on datasets "
+                "4.0.0), later reported to load under datasets 5 (Xilinx/brevitas PR #1624); else its Parquet export "
+                "(subset default) is read; ctx, endings, label (a string): datasets@2.5.0 hellaswag.py"
+            ),
         ),
     )
 )
@@ -377,6 +441,10 @@ register(
                 "choices": ("ending0", "ending1", "ending2", "ending3"),
                 "label": "label",
             },
+            evidence=(
+                "confirmed: https://huggingface.co/datasets/allenai/swag/commits/main/regular ('Convert dataset to "
+                "Parquet (#4)'); sent1, sent2, ending0-3, label: datasets@2.5.0 swag.py"
+            ),
         ),
     )
 )
@@ -387,10 +455,11 @@ register(
         family="multiple_choice",
         description=(
             "Social IQa: 3-way commonsense questions about people's motivations and reactions. Hub only "
-            "(allenai/social_i_qa; the label is '1'-'3', mapped to options 0-2), grouped by context."
+            "(lighteval/siqa, a Parquet copy of allenai/social_i_qa; the label is '1'-'3', mapped to options 0-2), "
+            "grouped by context."
         ),
         hub=HubSource(
-            "allenai/social_i_qa",
+            "lighteval/siqa",  # allenai/social_i_qa is script-only (lm-eval issue #3171)
             splits={"train": "train", "dev": "validation"},
             columns={
                 "context": "context",
@@ -400,6 +469,13 @@ register(
                 "group": "context",
             },
             label_map={"1": "0", "2": "1", "3": "2"},
+            evidence=(
+                "confirmed: lighteval/siqa's card "
+                "https://huggingface.co/datasets/lighteval/siqa/blob/54c6a1f8cb6daf4f5abf24a601852612fb35eb25/README.md"
+                " (Parquet data/train-*, data/validation-*; context, question, answerA-C, label a string; "
+                "33,410/1,954 rows as in allenai/social_i_qa, which is script-only: lm-eval issue #3171); label "
+                "values '1'-'3': datasets@2.5.0 social_i_qa.py"
+            ),
         ),
     )
 )
@@ -424,6 +500,10 @@ register(
                 "context": "support",
                 "rotate": True,
             },
+            evidence=(
+                "unconfirmed: loadability not seen (lm-eval HEAD uses allenai/sciq); schema: datasets@2.5.0 sciq.py "
+                "(question, distractor1-3, correct_answer, support)"
+            ),
         ),
     )
 )
@@ -437,7 +517,14 @@ register(
             "Each option is the whole story (observation 1, hypothesis, observation 2), encoded alone; grouped "
             "by the observation pair. Hub only (allenai/art, config anli; label 1/2)."
         ),
-        hub=HubSource("allenai/art", "anli", splits={"train": "train", "dev": "validation"}, format="alpha_nli"),
+        hub=HubSource(
+            "allenai/art", "anli", splits={"train": "train", "dev": "validation"}, format="alpha_nli",
+            evidence=(
+                "unconfirmed: script-based (only the refs/convert/parquet branch was seen: allenai/art commit "
+                "e557c42), so its Parquet export (subset anli) is read; observation_1/2, hypothesis_1/2, label 1/2: "
+                "datasets@2.5.0 art.py"
+            ),
+        ),
     )
 )
 
@@ -460,6 +547,11 @@ register(
                 "context": "dialogue",
                 "group": "dialogue_id",
             },
+            evidence=(
+                "unconfirmed: main holds dream.py (https://huggingface.co/datasets/dream/blame/main/dream.py), only a"
+                " parquet-converter branch otherwise, so its export (subset default, not seen) is read; id, "
+                "dialogue_id, dialogue, question, choice, answer (TFDS community catalog of the script)"
+            ),
         ),
     )
 )
@@ -477,6 +569,11 @@ register(
             splits={"train": "train", "dev": "validation", "test": "test"},
             format="labeled_choices",
             options={"context": "para", "group": "para_id"},
+            evidence=(
+                "unconfirmed: the newest stored tree (allenai/quartz@d09d2e1) holds only quartz.py, so its Parquet "
+                "export (subset default, not seen) is read; question, choices{text, label}, answerKey, para, para_id:"
+                " datasets@2.5.0 quartz.py"
+            ),
         ),
     )
 )

@@ -25,6 +25,10 @@ register(
             "Samsung/samsum",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "dialogue", "summary": "summary"},
+            evidence=(
+                "unconfirmed: main (Samsung/samsum@e52ba7c) holds samsum.py and data/corpus.7z, so its Parquet export"
+                " (subset default, not seen) is read; id, dialogue, summary: datasets@2.5.0 samsum.py"
+            ),
         ),
     )
 )
@@ -49,6 +53,7 @@ register(
             "knkarthick/dialogsum",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "dialogue", "summary": "summary"},
+            evidence="unconfirmed: no stored evidence for the community repo knkarthick/dialogsum",
         ),
     )
 )
@@ -70,6 +75,10 @@ register(
             "Yale-LILY/aeslc",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "email_body", "summary": "subject_line"},
+            evidence=(
+                "confirmed: https://huggingface.co/datasets/aeslc/commit/2305f2e63b68056f9b9037a3805c8c196e0d5581 "
+                "('Convert dataset to Parquet' deletes aeslc.py); email_body, subject_line"
+            ),
         ),
     )
 )
@@ -93,6 +102,11 @@ register(
             "EdinburghNLP/xsum",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "document", "summary": "summary"},
+            evidence=(
+                "unconfirmed: xsum.py is still on main (EdinburghNLP/xsum commits/main/xsum.py), only the "
+                "parquet-converter branch was seen, so its Parquet export (subset default, not seen) is read; "
+                "document, summary, id: datasets@2.5.0 xsum.py"
+            ),
         ),
     )
 )
@@ -116,6 +130,11 @@ register(
             "3.0.0",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "article", "summary": "highlights"},
+            evidence=(
+                "confirmed: Viewer on abisee/cnn_dailymail (https://huggingface.co/pcai/activity/likes, updated "
+                "2024-01-18), used by lm-eval HEAD; config 3.0.0, article, highlights: datasets@2.5.0 "
+                "cnn_dailymail.py"
+            ),
         ),
     )
 )
@@ -133,6 +152,11 @@ register(
             "Harvard/gigaword",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "document", "summary": "summary"},
+            evidence=(
+                "unconfirmed: main (Harvard/gigaword, 'Host source data (#5)') holds gigaword.py and the source "
+                "archive, so its Parquet export (subset default, not seen) is read; document, summary: datasets@2.5.0"
+                " gigaword.py"
+            ),
         ),
     )
 )
@@ -150,6 +174,11 @@ register(
             "long",
             splits={"train": "train"},
             columns={"document": "documents", "summary": "tldr"},
+            evidence=(
+                "unconfirmed: the newest stored tree (ctr4si/reddit_tifu@9d197bc) holds only reddit_tifu.py, so its "
+                "Parquet export (subset long) is read; documents, tldr, title (configs short/long, train only): "
+                "datasets@2.5.0 reddit_tifu.py"
+            ),
         ),
     )
 )
@@ -166,6 +195,11 @@ register(
             "alexfabbri/multi_news",
             splits={"train": "train", "dev": "validation", "test": "test"},
             columns={"document": "document", "summary": "summary"},
+            evidence=(
+                "unconfirmed: the newest stored tree (alexfabbri/multi_news@713d981) holds multi_news.py and raw "
+                "files, so its Parquet export (subset default, not seen) is read; document, summary: datasets@2.5.0 "
+                "multi_news.py"
+            ),
         ),
     )
 )
@@ -182,6 +216,10 @@ register(
             "FiscalNote/billsum",
             splits={"train": "train", "test": "test"},
             columns={"document": "text", "summary": "summary"},
+            evidence=(
+                "unconfirmed: loadability not seen; schema: datasets@2.5.0 billsum.py (text, summary, title; splits "
+                "train/test/ca_test)"
+            ),
         ),
     )
 )

@@ -304,6 +304,23 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+# The hub's MRQA loader strips each context while the spans index the raw text, so a context that
+# began with whitespace has every span shifted right by that much; shifts up to this are undone.
+MRQA_MAX_STRIPPED = 8
+
+
+def _mrqa_offsets(first: Any, last: int, context: str, answer: Any, who: str) -> tuple[int, int]:
+    """MRQA spans are inclusive: [first, last] covers context[first:last + 1], its text the detected
+    answer up to case and spacing."""
+    if isinstance(first, int) and not isinstance(first, bool) and isinstance(answer, str):
+        for shift in range(MRQA_MAX_STRIPPED + 1):
+            start, stop = first - shift, last + 1 - shift
+            if 0 <= start < stop <= len(context) and _same_text(context[start:stop], answer):
+                return start, stop
+    start, stop = _offsets(first, last + 1, context, who)
+    raise RecordError(f"{who}: span [{start}, {last}] holds {context[start:stop][:60]!r}, not {answer!r}", "answers")
+
+
 def _mrqa_spans(row: Mapping[str, Any], context: str, who: str) -> list[tuple[str, int]]:
     detected = _rows(_field(row, "detected_answers"), ("text", "char_spans"), "detected_answers")
     spans: list[tuple[str, int]] = []
@@ -312,13 +329,8 @@ def _mrqa_spans(row: Mapping[str, Any], context: str, who: str) -> list[tuple[st
             last = span["end"]
             if isinstance(last, bool) or not isinstance(last, int):
                 raise RecordError(f"{who}: span end {last!r} is not an integer", "answers")
-            # MRQA spans are inclusive: [start, last] covers context[start:last + 1].
-            start, stop = _offsets(span["start"], last + 1, context, who)
-            text = context[start:stop]
-            if not isinstance(answer["text"], str) or not _same_text(text, answer["text"]):
-                reason = f"{who}: span [{start}, {last}] holds {text[:60]!r}, not {answer['text']!r}"
-                raise RecordError(reason, "answers")
-            spans.append(_span(context, text, start, who))
+            start, stop = _mrqa_offsets(span["start"], last, context, answer["text"], who)
+            spans.append(_span(context, context[start:stop], start, who))
     if not spans:
         raise RecordError(f"{who}: no detected answer span", "answers")
     return spans

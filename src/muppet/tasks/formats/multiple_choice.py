@@ -350,7 +350,11 @@ def read_quail_xml(path: Path) -> Iterator[Item]:
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except DefusedXmlException as exc:
-        raise DataError(f"{path}: refused XML with entity or DTD declarations ({type(exc).__name__})") from None
+        head = path.read_bytes()
+        at = min((i for i in (head.find(b"<!ENTITY"), head.find(b"<!DOCTYPE")) if i >= 0), default=0)
+        line = head[:at].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: refused XML with entity or DTD declarations "
+                        f"({type(exc).__name__})") from None
     except (LookupError, ValueError) as exc:  # the XML declaration names an encoding expat cannot use
         raise DataError(f"{path}: invalid XML ({exc})") from None
     number = 0

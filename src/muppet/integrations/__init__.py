@@ -1,0 +1,1 @@
+"""Bridges to the rest of the ecosystem: plain transformers heads, sentence-transformers, the Hub."""

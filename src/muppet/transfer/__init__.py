@@ -1,0 +1,1 @@
+"""Transfer: which tasks help which (``muppet affinity``)."""

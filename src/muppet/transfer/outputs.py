@@ -1,0 +1,131 @@
+"""What ``muppet affinity`` writes: affinity.csv (tidy), affinity.md (rankings), affinity.png
+(heatmaps) and mixture files that ``muppet prefinetune`` takes in ``tasks:``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from muppet.config.transfer import AffinityConfig
+
+ALL = "all"  # the mean over targets, as a target of its own
+
+
+def summarize(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """(candidate, target, measure) -> mean, std and n over measurements; target "all" averages
+    each measurement over the targets first."""
+    frame = pd.DataFrame(rows)
+    pairs = frame[frame.measure != "candidate_cosine"]
+    overall = pairs.groupby(["step", "candidate", "measure"], as_index=False)["value"].mean().assign(target=ALL)
+    tidy = pd.concat([frame, overall], ignore_index=True)
+    table = tidy.groupby(["candidate", "target", "measure"])["value"].agg(["mean", "std", "count"]).reset_index()
+    return table.rename(columns={"count": "n"}).fillna({"std": 0.0})
+
+
+def choose(table: pd.DataFrame, target: str, cfg: AffinityConfig) -> dict[str, float]:
+    """The selected candidates for ``target`` with their sampling weights (1.0 unless weighted)."""
+    rows = table[(table.target == target) & (table.measure == cfg.measure)]
+    rows = rows.sort_values(["mean", "candidate"], ascending=[False, True])
+    if cfg.select == "top_k":
+        return {c: 1.0 for c in rows.candidate[: cfg.top_k]}
+    positive = rows[rows["mean"] > 0]
+    if cfg.select == "positive" or positive.empty:
+        return {c: 1.0 for c in positive.candidate}
+    scale = float(positive["mean"].mean())  # weights average 1: the mixture's overall rate is kept
+    return {c: round(float(v) / scale, 4) for c, v in zip(positive.candidate, positive["mean"])}
+
+
+def mixture_file(path: Path, name: str, chosen: Mapping[str, float], sources: Mapping[str, str],
+                 cfg: AffinityConfig, target: str) -> None:
+    weights = {sources[c]: w for c, w in chosen.items() if w != 1.0}
+    data: dict[str, Any] = {
+        "mixture": name,
+        "description": f"muppet affinity: {cfg.select} by {cfg.measure} for target {target} "
+                       f"(targets {', '.join(cfg.targets)})",
+        "tasks": [sources[c] for c in chosen],
+    }
+    if weights:
+        data["weights"] = weights
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], chosen: Mapping[str, dict[str, float]],
+             timing: Mapping[str, float]) -> str:
+    lines = [f"# Task affinity ({cfg.output_dir})", "",
+             f"Model `{cfg.model}`; {cfg.steps} co-training updates of {cfg.examples} examples per task; measured "
+             f"every {cfg.every} updates (and before the first); lookahead step {cfg.lookahead_lr:g}. Time: set-up "
+             f"{timing['setup_s']:.0f} s, co-training and measurements {timing['measure_and_train_s']:.0f} s.", "",
+             f"Selection: `{cfg.select}` by `{cfg.measure}`" + (f" (k = {cfg.top_k})" if cfg.select == "top_k" else "")
+             + ". Positive lookahead: a step on the candidate lowers the target's loss.", ""]
+    for target in [*targets, ALL]:
+        rows = table[(table.target == target) & table.measure.isin(["lookahead", "cosine"])]
+        wide = rows.pivot(index="candidate", columns="measure", values=["mean", "std"])
+        wide = wide.sort_values(("mean", cfg.measure), ascending=False)
+        title = "all targets (mean)" if target == ALL else f"target `{target}`"
+        lines += [f"## {title}", "", "| rank | candidate | lookahead | cosine | selected |", "|---|---|---|---|---|"]
+        for rank, (cand, r) in enumerate(wide.iterrows(), 1):
+            picked = chosen[target].get(cand)
+            mark = "" if picked is None else ("yes" if picked == 1.0 else f"weight {picked:g}")
+            lines.append(f"| {rank} | {cand} | {r[('mean', 'lookahead')]:+.4f} ± {r[('std', 'lookahead')]:.4f} | "
+                         f"{r[('mean', 'cosine')]:+.3f} ± {r[('std', 'cosine')]:.3f} | {mark} |")
+        lines.append("")
+    if not any(chosen[ALL].values()):
+        lines.append("No candidate has a positive affinity to the targets together: the selected mixture is empty.")
+    return "\n".join(lines) + "\n"
+
+
+def heatmaps(table: pd.DataFrame, candidates: Sequence[str], targets: Sequence[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = [c for c, _ in sorted(
+        ((c, float(table[(table.candidate == c) & (table.target == ALL) & (table.measure == "lookahead")]["mean"].iloc[0]))
+         for c in candidates), key=lambda x: -x[1])]
+    panels = [("lookahead", [*targets, ALL], "lookahead affinity to targets"),
+              ("cosine", [*targets, ALL], "gradient cosine with targets"),
+              ("candidate_cosine", order, "gradient cosine between candidates (sampled coordinates)")]
+    height = max(3.0, 0.28 * len(order) + 1.5)
+    fig, axes = plt.subplots(1, 3, figsize=(6 + 0.3 * len(order) + 2 * len(targets), height),
+                             gridspec_kw={"width_ratios": [len(targets) + 1, len(targets) + 1, max(len(order), 1)]})
+    for ax, (measure, columns, title) in zip(axes, panels):
+        grid = (table[table.measure == measure].pivot(index="candidate", columns="target", values="mean")
+                .reindex(index=order, columns=columns))
+        limit = float(abs(grid.to_numpy()).max()) or 1.0
+        image = ax.imshow(grid.to_numpy(), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_xticks(range(len(columns)), columns, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(order)), order if ax is axes[0] else [""] * len(order), fontsize=7)
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_outputs(rows: Sequence[Mapping[str, Any]], cfg: AffinityConfig, candidates: Sequence[str],
+                  targets: Sequence[str], sources: Mapping[str, str], timing: Mapping[str, float]) -> dict[str, Any]:
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.save(out / "config.yaml")
+    table = summarize(rows)
+    pairs = table[table.measure != "candidate_cosine"]
+    pairs[["candidate", "target", "measure", "mean", "std", "n"]].to_csv(out / "affinity.csv", index=False)
+    table[table.measure == "candidate_cosine"].to_csv(out / "candidate_cosine.csv", index=False)
+    pd.DataFrame(rows).to_csv(out / "measurements.csv", index=False)
+    chosen = {t: choose(table, t, cfg) for t in [*targets, ALL]}
+    name = Path(cfg.output_dir).name or "affinity"
+    mixture_file(out / "mixture.yaml", f"affinity-{name}", chosen[ALL], sources, cfg, ALL)
+    for t in targets:
+        mixture_file(out / f"mixture-{t}.yaml", f"affinity-{name}-{t}", chosen[t], sources, cfg, t)
+    (out / "affinity.md").write_text(markdown(table, cfg, targets, chosen, timing), encoding="utf-8")
+    heatmaps(table, candidates, targets, out / "affinity.png")
+    summary = {"output_dir": str(out), "selected": chosen[ALL], "per_target": {t: chosen[t] for t in targets},
+               **timing}
+    (out / "affinity.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary

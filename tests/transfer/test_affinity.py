@@ -1,0 +1,144 @@
+"""muppet affinity: gradient affinity of candidate tasks to target tasks, and its mixture."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tiny
+import torch
+import yaml
+
+from muppet.config.transfer import AffinityConfig
+from muppet.errors import ConfigError, MuppetError
+from muppet.tasks.mixtures import select
+from muppet.transfer.affinity import MEASURE, affinity, measure, setup
+from muppet.transfer.outputs import ALL
+
+
+def mc_task_file(root: Path, name: str, rows: list[dict]) -> str:
+    tiny.write_jsonl(root / name / "train.jsonl", rows)
+    path = root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"name": name, "family": "multiple_choice",
+                                    "local": {"format": "jsonl", "splits": {"train": f"{name}/train.jsonl"}}}))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def constructed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A target, its exact duplicate under another name, and its twin with every label moved to
+    a wrong option (same questions, same shared ranking head): must rank first and last."""
+    root = tmp_path_factory.mktemp("affinity")
+    rows = tiny.mc_rows(48)
+    flipped = [{**r, "label": (r["label"] + 1) % len(r["choices"])} for r in rows]
+    return {"target": mc_task_file(root, "aff_target", rows), "dup": mc_task_file(root, "aff_dup", rows),
+            "flip": mc_task_file(root, "aff_flip", flipped), "root": str(root)}
+
+
+def config(tiny_root: Path, files: dict[str, str], out: Path, **kw: object) -> AffinityConfig:
+    # select: positive keeps what helps, whatever its rank among the helpers
+    base = dict(model=str(tiny_root / "tiny-bert"), tasks=[files["dup"], files["flip"], "tiny_cls"],
+                targets=[files["target"]], data_dir=str(tiny_root / "data"), output_dir=str(out), steps=4, every=2,
+                examples=16, lr=1e-3, lookahead_lr=0.05, max_length=40, leakage="allow", progress=False, seed=5,
+                select="positive")
+    base.update(kw)
+    return AffinityConfig.from_dict(base)
+
+
+def test_duplicate_ranks_first_and_label_flipped_twin_last(tiny_root: Path, constructed: dict, tmp_path: Path) -> None:
+    summary = affinity(config(tiny_root, constructed, tmp_path / "a"))
+    table = pd.read_csv(tmp_path / "a" / "affinity.csv")
+    assert list(table.columns) == ["candidate", "target", "measure", "mean", "std", "n"]
+    def mean(candidate: str, measure_name: str) -> float:
+        rows = table[(table.candidate == candidate) & (table.target == "aff_target") & (table.measure == measure_name)]
+        assert list(rows.n) == [3]  # before the first update, after updates 2 and 4
+        return float(rows["mean"].iloc[0])
+
+    cosines = sorted(["aff_dup", "aff_flip", "tiny_cls"], key=lambda c: mean(c, "cosine"))
+    assert cosines[-1] == "aff_dup" and cosines[0] == "aff_flip"
+    # lookahead also weighs the candidate's gradient norm (a step on a task with larger
+    # gradients moves the target's loss more), so only the twins' order and signs are fixed
+    assert mean("aff_dup", "lookahead") > 0 > mean("aff_flip", "lookahead")
+    dup = table[(table.candidate == "aff_dup") & (table.measure == "cosine") & (table.target == "aff_target")]
+    assert float(dup["mean"].iloc[0]) > 0.9  # the same examples: nearly the same gradient
+    assert "aff_flip" not in summary["selected"] and "aff_dup" in summary["selected"]
+    for name in ("affinity.md", "affinity.png", "mixture.yaml", "mixture-aff_target.yaml", "affinity.json"):
+        assert (tmp_path / "a" / name).is_file(), name
+    md = (tmp_path / "a" / "affinity.md").read_text()
+    assert md.index("aff_dup") < md.index("aff_flip")
+
+
+def test_lookahead_and_cosine_equal_a_direct_computation(tiny_root: Path, constructed: dict, tmp_path: Path) -> None:
+    run = setup(config(tiny_root, constructed, tmp_path / "b"))
+    reference = copy.deepcopy(run.model).eval()
+    measure(run, 0)
+    got = {(r["candidate"], r["measure"]): r["value"] for r in run.rows if r["target"] == "aff_target"}
+
+    def loss(model: torch.nn.Module, batch) -> torch.Tensor:
+        from muppet.train.objective import mixed_loss
+
+        return mixed_loss(batch, model(batch), "log")[0]
+
+    target_batch = run.batch("aff_target", 0, MEASURE)
+    params = list(reference.backbone.parameters())
+    def grads(batch) -> list[torch.Tensor]:  # unused parameters (e.g. the pooler) get zeros
+        found = torch.autograd.grad(loss(reference, batch), params, allow_unused=True)
+        return [torch.zeros_like(p) if g is None else g for g, p in zip(found, params)]
+
+    g_t = torch.cat([g.reshape(-1) for g in grads(target_batch)])
+    base = float(loss(reference, target_batch).detach())
+    for c in ("aff_dup", "aff_flip", "tiny_cls"):
+        g_c = grads(run.batch(c, 0, MEASURE))
+        stepped = copy.deepcopy(reference)
+        with torch.no_grad():
+            for p, g in zip(stepped.backbone.parameters(), g_c):
+                p.sub_(0.05 * g)
+        flat = torch.cat([g.reshape(-1) for g in g_c])
+        assert got[(c, "cosine")] == pytest.approx(float(torch.nn.functional.cosine_similarity(flat, g_t, dim=0)), abs=1e-5)
+        assert got[(c, "lookahead")] == pytest.approx(1 - float(loss(stepped, target_batch).detach()) / base, abs=1e-5)
+    # the measurement left the weights as they were
+    for a, b in zip(run.model.state_dict().values(), reference.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_mixture_file_round_trips_into_prefinetune(tiny_root: Path, constructed: dict, tmp_path: Path) -> None:
+    from muppet.config import PrefinetuneConfig
+    from muppet.train.loop import prefinetune
+
+    affinity(config(tiny_root, constructed, tmp_path / "c", select="weighted"))
+    mixture = tmp_path / "c" / "mixture.yaml"
+    data = yaml.safe_load(mixture.read_text())
+    assert constructed["dup"] in data["tasks"]  # a task file is named by its path, to be read again
+    assert constructed["flip"] not in data["tasks"]
+    specs, weights, _ = select([str(mixture)], [], [], str(tiny_root / "data"))
+    assert "aff_dup" in [s.name for s in specs]
+    chosen = json.loads((tmp_path / "c" / "affinity.json").read_text())["selected"]
+    assert weights == pytest.approx(chosen) and sum(chosen.values()) == pytest.approx(len(chosen))
+    summary = prefinetune(PrefinetuneConfig.from_dict(dict(
+        model=str(tiny_root / "tiny-bert"), tasks=[str(mixture)], data_dir=str(tiny_root / "data"), max_steps=2,
+        batch_size=4, max_length=40, output_dir=str(tmp_path / "pre"), progress=False, leakage="allow")))
+    assert summary["step"] == 2
+
+
+def test_mixture_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "m.yaml"
+    bad.write_text("mixture: m\ntasks: [rte]\nweigths: {rte: 2}\n")
+    with pytest.raises(ConfigError, match=r"m\.yaml: unknown key 'weigths'; did you mean 'weights'"):
+        select([str(bad)], [], [], None)
+    bad.write_text("mixture: m\ntasks: [rte]\nweights: {rte: -1}\n")
+    with pytest.raises(ConfigError, match="weights: rte: expected a positive number"):
+        select([str(bad)], [], [], None)
+    bad.write_text("mixture: m\ntasks: [rtee]\n")
+    with pytest.raises(MuppetError, match=r"m\.yaml\) 'rtee'; did you mean 'rte'"):
+        select([str(bad)], [], [], None)
+
+
+def test_targets_are_required_and_removed_from_candidates(tiny_root: Path) -> None:
+    with pytest.raises(ConfigError, match="targets: name the task"):
+        AffinityConfig.from_dict({"tasks": ["rte"]})
+    candidates, _, targets = select(["tiny_cls", "tiny_mc"], [], ["tiny_mc"], str(tiny_root / "data"))
+    assert [s.name for s in candidates] == ["tiny_cls"] and [s.name for s in targets] == ["tiny_mc"]
+    assert ALL == "all"
