@@ -161,3 +161,13 @@ def test_data_dir_and_task_file_messages(tiny_root: Path, tmp_path: Path, capsys
     assert "| file_cls |" in capsys.readouterr().out
     assert main(["tasks", "show", files[0]]) == 0
     assert yaml.safe_load(capsys.readouterr().out)["name"] == "file_cls"
+
+
+def test_tasks_list_filters_by_any_registered_family(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "list", "--family", "regression"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line.strip() and "tasks." not in line}
+    assert rows["stsb"][1:3] == ["regression", "0..5"]
+    assert {r[1] for r in rows.values()} == {"regression"} and "rte" not in rows  # tests may add tiny regression tasks
+    assert main(["tasks", "list", "--family", "clasification"]) == 2
+    assert "unknown task family 'clasification'; did you mean 'classification'" in capsys.readouterr().err

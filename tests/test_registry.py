@@ -50,3 +50,13 @@ def test_mixture_errors(tmp_path: Path) -> None:
         expand(["local"], "/nonexistent")
     with pytest.raises(ConfigError, match="which is not set: pass data_dir=PATH or set MUPPET_DATA_DIR"):
         expand(["local"], None)
+
+
+def test_builtins_load_once_before_the_first_use_even_a_registration() -> None:
+    loads: list[int] = []
+    reg: Registry[int] = Registry("widget", builtins=lambda: (loads.append(1), reg.register("builtin", 0)))
+    assert loads == []  # nothing is loaded at construction
+    reg.register("plugin", 1)
+    assert reg.names() == ["builtin", "plugin"] and loads == [1]
+    assert "builtin" in reg and reg["plugin"] == 1 and len(reg) == 2
+    assert loads == [1]

@@ -13,7 +13,7 @@ import yaml
 
 from muppet.cli import main
 from muppet.errors import ConfigError
-from muppet.study import StudyConfig, own_task_table, run_study
+from muppet.study import StudyConfig, own_task_table, run_study, sweep_table
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TASKS
 
@@ -136,6 +136,12 @@ def test_the_own_task_table_counts_tasks_above_their_trivial_baseline(tiny_root:
     (cfg.run_dir("all") / "results.json").parent.mkdir(parents=True)
     (cfg.run_dir("all") / "results.json").write_text('{"step": 2, "dev"')  # cut short: skipped, not a crash
     assert own_task_table(cfg)[-1] == "| `mc-only` | 2 of 4 | +3.3 | +12.5 |"
+
+
+def test_a_sweep_table_from_an_unreadable_report_says_so(tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text('{"tasks": [', encoding="utf-8")  # an older, non-atomic write cut short
+    lines = sweep_table("transfer", tmp_path)
+    assert lines[1] == "## Sweep `transfer`" and "report.json cannot be read" in lines[-1]
 
 
 @pytest.mark.parametrize(("change", "message"), [

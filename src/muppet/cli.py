@@ -14,8 +14,6 @@ from muppet.config import DEFAULT_MODEL, Config, FinetuneConfig, PrefinetuneConf
 from muppet.config.transfer import AffinityConfig
 from muppet.errors import MuppetError
 
-FAMILY_CHOICES = ["classification", "multiple_choice", "extractive_qa", "summarization"]
-
 
 def _config_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
     """The config file and overrides; the file may be left out when only overrides are given."""
@@ -110,20 +108,18 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_tasks_list(args: argparse.Namespace) -> int:
+    from muppet.families import get_family
     from muppet.tasks.mixtures import MIXTURES
     from muppet.tasks.spec import all_tasks
 
     data_dir = args.data_dir or os.environ.get("MUPPET_DATA_DIR")
+    if args.family:
+        get_family(args.family)  # an unknown name fails with the nearest ones
     specs = [s for s in all_tasks() if not args.family or s.family == args.family]
     header = ("task", "family", "labels", "local splits", "hub")
     rows = []
     for spec in specs:
-        if spec.family == "classification":
-            space = f"{spec.label_range[0]:g}..{spec.label_range[1]:g}" if spec.label_range else "/".join(spec.labels)
-        else:
-            space = {"multiple_choice": "choices", "summarization": "text"}.get(spec.family, "span")
-            if spec.options.get("unanswerable"):
-                space += " or none"
+        space = get_family(spec.family).label_space(spec)
         hub = "-" if spec.hub is None else spec.hub.path + (f"/{spec.hub.name}" if spec.hub.name else "")
         local = ",".join(spec.local_splits(data_dir)) or ("-" if spec.local is None else "(not here)")
         rows.append((spec.name, spec.family, space if len(space) <= 40 else space[:37] + "...", local, hub))
@@ -208,11 +204,15 @@ def _cmd_tasks_check_hub(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from muppet.evaluation.report import write_report
+    from muppet.report import write_report
 
     report = write_report(args.dir, args.out, args.runs, args.baseline, args.split)
     print(f"Report: {report.out_dir / 'report.md'} ({len(report.plots)} plot(s), "
-          f"{len(report.missing)} missing run(s))")
+          f"{len(report.gaps.missing)} missing run(s))")
+    if report.gaps.incomplete or report.gaps.without_value:
+        print(f"muppet: warning: {len(report.gaps.incomplete)} run(s) lack their headline metric on a split, "
+              f"{len(report.gaps.without_value)} row(s) of {report.results.path} have no finite value: "
+              "named under 'Missing cells' in report.md", file=sys.stderr)
     return 0
 
 
@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = sub.add_parser("tasks", help="the task catalogue")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True)
     tl = tsub.add_parser("list", help="every task: family, labels, where it can be read from")
-    tl.add_argument("--family", choices=FAMILY_CHOICES)
+    tl.add_argument("--family", help="only this family's tasks")
     tl.add_argument("--data-dir", help="default: $MUPPET_DATA_DIR")
     tl.set_defaults(func=_cmd_tasks_list)
     ts = tsub.add_parser("show", help="one task's full declaration")

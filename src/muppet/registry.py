@@ -26,12 +26,24 @@ def unknown(kind: str, name: str, candidates: list[str] | tuple[str, ...]) -> Un
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str) -> None:
+    """``builtins`` registers the built-in entries; it runs once, before the registry is first
+    read or written, so an entry registered by a user never keeps the built-ins out."""
+
+    def __init__(self, kind: str, builtins: Callable[[], object] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._builtins = builtins
+
+    @property
+    def _entries(self) -> dict[str, T]:
+        if self._builtins is not None:
+            # Cleared first: the loader registers through this registry.
+            load, self._builtins = self._builtins, None
+            load()
+        return self._items
 
     def register(self, name: str, item: T) -> T:
-        if name in self._items:
+        if name in self._entries:
             raise DuplicateNameError(f"{self.kind} {name!r} is already registered")
         self._items[name] = item
         return item
@@ -46,27 +58,27 @@ class Registry(Generic[T]):
 
     def __getitem__(self, name: str) -> T:
         try:
-            return self._items[name]
+            return self._entries[name]
         except KeyError:
-            raise unknown(self.kind, name, list(self._items)) from None
+            raise unknown(self.kind, name, list(self._entries)) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self._entries)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._entries)
 
     def names(self) -> list[str]:
-        return list(self._items)
+        return list(self._entries)
 
     def items(self) -> list[tuple[str, T]]:
-        return list(self._items.items())
+        return list(self._entries.items())
 
     def unregister(self, name: str) -> None:
         """Remove a name (tests and user plug-ins that replace an entry)."""
-        if name not in self._items:
-            raise unknown(self.kind, name, list(self._items))
-        del self._items[name]
+        if name not in self._entries:
+            raise unknown(self.kind, name, list(self._entries))
+        del self._entries[name]

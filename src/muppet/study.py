@@ -25,7 +25,7 @@ from muppet.config import PrefinetuneConfig, SweepModel, read_yaml_mapping
 from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
-from muppet.evaluation.report import fmt_points, fmt_seconds, metric_scale, write_report
+from muppet.report import fmt_points, fmt_seconds, metric_scale, write_report
 
 
 def run_finished(cfg: PrefinetuneConfig) -> bool:
@@ -171,7 +171,7 @@ def own_task_table(cfg: StudyConfig) -> list[str]:
             if not all(math.isfinite(v) for v in (score, random, trivial)):
                 continue
             # in points: accuracy-like metrics are fractions, SQuAD F1 and ROUGE already percentages
-            margin = metric_scale(row["metric"]) * (score - max(random, trivial))
+            margin = metric_scale(row["metric"], row["family"]) * (score - max(random, trivial))
             above += margin > 0
             margins.setdefault(row["family"], []).append(margin)
             if row["family"] not in families:
@@ -196,7 +196,10 @@ def sweep_table(name: str, sweep_dir: Path) -> list[str]:
     path = sweep_dir / "report.json"
     if not path.is_file():
         return ["", f"## Sweep `{name}`", "", "No report yet (the sweep has not run)."]
-    report = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # the summary is rewritten after every stage: it must not stop the study
+        return ["", f"## Sweep `{name}`", "", f"Its report.json cannot be read ({exc}); `muppet report` rewrites it."]
     tasks = {t["task"]: t for t in report["tasks"]}
     labels = {m["model"]: m["label"] for m in report["models"]}
     gains = {(g["model"], g["task"], g["split"], g["fraction"]): g for g in report["gains"]}

@@ -16,7 +16,7 @@ from muppet.data.store import build_features, build_records
 from muppet.errors import ConfigError, DataError, UnknownNameError
 from muppet.families import FeatureSettings, get_family
 from muppet.tasks.loading import open_split, read_split
-from muppet.tasks.spec import get_task
+from muppet.tasks.spec import LocalSource, TaskSpec, get_task
 
 SETTINGS = FeatureSettings(max_length=48, doc_stride=16)
 
@@ -66,6 +66,17 @@ def test_identical_texts_share_a_hash_and_groups_stay_whole(data: Path, tmp_path
     for i in range(len(docs)):
         for j in range(len(docs)):
             assert (texts[i] == texts[j]) == (docs[i] == docs[j])
+    # grouped records (questions on one passage): one group hash per group, whatever the text
+    folder = tmp_path / "grouped"
+    tiny.write_jsonl(folder / "train.jsonl", [{"t": f"question {i}", "l": "a", "g": f"passage {i % 3}"} for i in range(9)])
+    grouped = TaskSpec("t_grouped", "classification", labels=("a", "b"), local=LocalSource(
+        "jsonl", {"train": ("train.jsonl",)}, columns={"text_a": "t", "label": "l", "group": "g"}, directory=str(folder)))
+    stored = build_records(open_split(grouped, "train", None), cache_dir=tmp_path)
+    groups, by_text = stored.hashes("_group"), stored.hashes("_text")
+    for i in range(9):
+        for j in range(9):
+            assert (groups[i] == groups[j]) == (i % 3 == j % 3)
+    assert len(set(by_text.tolist())) == 9 and len(set(groups.tolist())) == 3
 
 
 def test_a_cache_hit_does_no_tokenization(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

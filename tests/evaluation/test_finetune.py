@@ -101,8 +101,8 @@ def test_r3f_term_matches_a_direct_computation() -> None:
     direct = (p2 * (p2 / q2).log()).sum() + (q2 * (q2 / p2).log()).sum()
     assert torch.allclose(get_family("multiple_choice").symmetric_kl(a_mc, b_mc, {}), direct.view(1), atol=1e-6)
     # regression: the squared gap
-    assert torch.allclose(get_family("classification").symmetric_kl(torch.tensor([1.0]), torch.tensor([3.0]),
-                                                                     {"labels": torch.tensor([0.5])}), torch.tensor([4.0]))
+    assert torch.allclose(get_family("regression").symmetric_kl(torch.tensor([1.0]), torch.tensor([3.0]),
+                                                                 {"labels": torch.tensor([0.5])}), torch.tensor([4.0]))
 
 
 def test_r3f_term_over_a_mixed_batch_and_noise() -> None:

@@ -74,15 +74,16 @@ def test_family_path(model_kind: str, kind: str) -> None:
 
     model.eval()
     batch = collate([(spec, model.head_keys[spec.name], eval_feats)], bb.pad_token_id, bb.is_encoder_decoder, bb.decoder_start_token_id)
-    if fam.generates:
-        out = bb.generate(batch.input_ids, batch.attention_mask, max_new_tokens=SETTINGS.max_new_tokens)
-        raw = [t.strip() for t in tok.batch_decode(out, skip_special_tokens=True)]
-    else:
-        raw = fam.predict(model(batch)[0].detach(), eval_feats, spec, SETTINGS)
+    with torch.no_grad():
+        raw = fam.predict_batch(model, batch, eval_feats, spec, SETTINGS, tok)
+    assert len(raw) == len(eval_feats)
     preds = fam.decode(recs, eval_feats, raw, spec)
-    assert len(preds) == len(recs)
+    assert len(preds) == len(recs) and None not in preds
     scores = fam.metrics(preds, recs, spec)
-    assert fam.metric_name(spec) in scores and all(isinstance(v, float) for v in scores.values())
+    # a family returns exactly the metrics it declares, the headline among them
+    assert set(scores) == set(fam.metric_names) and fam.metric_name(spec) in scores
+    assert all(isinstance(v, float) for v in scores.values())
+    assert set(scores) <= set(fam.metric_units)  # every metric has a declared unit (reports scale by it)
     ref = fam.chance(recs, spec)
     assert set(ref) == {"random", "trivial"}
 

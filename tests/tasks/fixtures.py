@@ -211,7 +211,7 @@ def _good_label(spec: TaskSpec, k: int) -> str:
         return keys[k % len(keys)]
     if spec.family == "multiple_choice":
         return str(k % 2)
-    if spec.is_regression:
+    if spec.family == "regression":
         return "2.5"
     return spec.labels[k % len(spec.labels)]
 
@@ -235,10 +235,10 @@ def _generic_edits(spec: TaskSpec, key: Callable[[str], KeyPath]) -> dict[str, E
     assert spec.local is not None
     cols = spec.local.columns
     label = key(cols["label"])
-    if spec.family == "classification":
+    if spec.family in ("classification", "regression"):
         text_field, empty_field = "text_a", "text_a"
         empty_path = key(cols["text_a"])
-        bad_label = "9.5" if spec.is_regression else "bogus-label"
+        bad_label = "9.5" if (spec.family == "regression") else "bogus-label"
     else:  # multiple choice: the question may be empty, an option may not
         text_field, empty_field = "question", "choices"
         empty_path = key(cols["choices"][1])
@@ -253,7 +253,7 @@ def _generic_edits(spec: TaskSpec, key: Callable[[str], KeyPath]) -> dict[str, E
     }
     if spec.family == "multiple_choice":
         edits["non_utf8_option"] = Edit(((key(cols["choices"][0]), bad_bytes),), "choices")
-    if spec.is_regression:
+    if spec.family == "regression":
         edits["label_not_a_number"] = Edit(((label, "x"),), "label")
         edits["label_nan"] = Edit(((label, "nan"),), "label")
     if spec.local.options.get("skip_empty"):  # SentEval CR: empty reviews are an upstream loss
@@ -265,9 +265,10 @@ def generic_jsonl_case(spec: TaskSpec) -> Case:
     assert spec.local is not None
     files = spec.local.splits["train"]
     edits = _generic_edits(spec, lambda name: (name,))
-    text_src = spec.local.columns["text_a" if spec.family == "classification" else "question"]
+    pair = spec.family in ("classification", "regression")
+    text_src = spec.local.columns["text_a" if pair else "question"]
     edits["missing_field"] = Edit((((text_src,), DELETE),), text_src)
-    edits["wrong_type"] = Edit((((text_src,), 17),), "text_a" if spec.family == "classification" else "question")
+    edits["wrong_type"] = Edit((((text_src,), 17),), "text_a" if pair else "question")
     edits["label_wrong_type"] = Edit((((spec.local.columns["label"],), [1]),), "label")
     edits.update(jsonl_line_edits(BAD + 1, text_src))
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tiny
 import torch
 import yaml
@@ -44,6 +45,8 @@ def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Pa
     # dev metrics gathered across processes: every evaluation example once
     dev = {d: [r for r in read_metrics(tmp_path / d / "metrics.jsonl") if "dev" in r][-1]["dev"] for d in ("one", "two")}
     assert dev["one"].keys() == dev["two"].keys()
+    for task, scores in dev["one"].items():  # an example dropped or counted twice would move these
+        assert scores == pytest.approx(dev["two"][task], abs=1e-2), task
 
     init = load_file(str(tiny_root / "tiny-bert" / "model.safetensors"))
     a = load_file(str(tmp_path / "one" / "export" / "model.safetensors"))

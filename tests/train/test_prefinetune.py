@@ -184,7 +184,7 @@ def test_second_run_reads_cached_features(tiny_root: Path, tmp_path: Path, monke
     cfg = dict(max_steps=1, export=False, cache_dir=str(tmp_path / "cache"))
     prefinetune(config(tiny_root, tmp_path / "a", **cfg))
     calls: list[str] = []
-    for name in ("classification", "multiple_choice", "extractive_qa"):
+    for name in ("classification", "regression", "multiple_choice", "extractive_qa"):
         family = get_family(name)
         original = family.featurize
         monkeypatch.setattr(family, "featurize", lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))

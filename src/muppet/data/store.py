@@ -105,10 +105,9 @@ class RecordStore:
         return list(ds)
 
     def labels(self) -> np.ndarray | None:
-        """Class labels (classification tasks), e.g. to stratify a subset."""
-        if self.spec.family != "classification" or self.spec.is_regression:
-            return None
-        return self.column("label").astype(np.int64, copy=False)
+        """The values that stratify a subset (the family's ``stratify_column``), or None."""
+        column = get_family(self.spec.family).stratify_column(self.spec)
+        return None if column is None else self.column(column)
 
 
 def record_schema(spec: TaskSpec) -> dict[str, Any]:

@@ -76,18 +76,7 @@ def evaluate_task(
                 backbone.decoder_start_token_id,
                 pad_to_multiple_of,
             ).to(device)
-            if family.generates:
-                generated = backbone.generate(
-                    batch.input_ids,
-                    batch.attention_mask,
-                    num_beams=settings.num_beams,
-                    max_new_tokens=settings.max_new_tokens,
-                )
-                raw: list[Any] = tokenizer.batch_decode(generated, skip_special_tokens=True)
-                raw = [t.strip() for t in raw]
-            else:
-                logits = core(batch)[0]
-                raw = family.predict(logits, feats, spec, settings)
+            raw = family.predict_batch(core, batch, feats, spec, settings, tokenizer)
             mine.extend(zip(batch_ids, raw))
     if world > 1:
         assert accelerator is not None

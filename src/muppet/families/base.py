@@ -17,10 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from muppet.errors import ConfigError
 from muppet.tasks.formats.base import RecordError
 
 if TYPE_CHECKING:
     from muppet.backbone import Backbone
+    from muppet.data.batching import MixedBatch
+    from muppet.model import MultiTaskModel
     from muppet.tasks.spec import TaskSpec
 
 Record = dict[str, Any]
@@ -130,13 +133,37 @@ def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tenso
 
 class Family(ABC):
     name: ClassVar[str]
+    # Every metric ``metrics`` returns; a task's headline ``metric`` must be one of them.
+    metric_names: ClassVar[tuple[str, ...]]
     default_metric: ClassVar[str]
     # True where the family can only run on an encoder-decoder backbone (summarization).
     needs_decoder: ClassVar[bool] = False
-    # True where evaluation generates text instead of reading logits.
-    generates: ClassVar[bool] = False
+    # The unit of each metric ``metrics`` returns: "fraction" (0..1), "percent" (0..100),
+    # "correlation" (-1..1) or "points" (0..100, no % sign); reports scale and label by it.
+    metric_units: ClassVar[Mapping[str, str]] = {}
     # The Hub's task type for this family's results in a model card's ``model-index``.
     hub_task: ClassVar[str] = "other"
+    # True where featurizing reads a fast tokenizer's offset mappings (extractive QA).
+    needs_offsets: ClassVar[bool] = False
+
+    # --- declaring -----------------------------------------------------------------------
+    def family_for(self, spec: TaskSpec) -> str:
+        """The family that serves this declaration: this one, unless an older spelling of a
+        declaration belongs to another family (classification with a label_range: regression)."""
+        return self.name
+
+    def validate_spec(self, spec: TaskSpec) -> None:
+        """Raise ConfigError for a declaration this family cannot serve (by default: any label space)."""
+        if spec.labels or spec.label_range is not None:
+            raise ConfigError(f"task {spec.name!r}: {self.name} tasks declare no labels or label_range")
+
+    def label_space(self, spec: TaskSpec) -> str:
+        """What the task predicts, in a few words (``muppet tasks list``)."""
+        return self.name
+
+    def stratify_column(self, spec: TaskSpec) -> str | None:
+        """The record field whose values stratify training subsets (None: no strata)."""
+        return None
 
     # --- reading -----------------------------------------------------------------------
     @abstractmethod
@@ -200,9 +227,17 @@ class Family(ABC):
         return None
 
     # --- predicting and scoring ----------------------------------------------------------
-    @abstractmethod
+    def predict_batch(
+        self, model: MultiTaskModel, batch: MixedBatch, features: Sequence[Feature], spec: TaskSpec,
+        settings: FeatureSettings, tokenizer: Any,
+    ) -> list[Any]:
+        """One raw prediction per feature of a one-task batch (the evaluator's only call);
+        by default :meth:`predict` on the logits, a generating family overrides this instead."""
+        return self.predict(model(batch)[0], features, spec, settings)
+
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
-        """One raw prediction per feature."""
+        """One raw prediction per feature, from the logits of :meth:`forward`."""
+        raise NotImplementedError(f"{type(self).__name__} overrides neither predict nor predict_batch")
 
     def decode(
         self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
@@ -215,7 +250,7 @@ class Family(ABC):
 
     @abstractmethod
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
-        """Every metric of this family for the predictions against the records' references."""
+        """Every metric of ``metric_names`` for the predictions against the records' references."""
 
     @abstractmethod
     def chance(self, records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:

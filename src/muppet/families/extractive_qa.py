@@ -89,8 +89,14 @@ class SpanHead(nn.Module):
 
 class ExtractiveQA(Family):
     name = "extractive_qa"
+    metric_names = ("exact_match", "f1")
     default_metric = "f1"
+    metric_units = {"exact_match": "percent", "f1": "percent"}
     hub_task = "question-answering"
+    needs_offsets = True
+
+    def label_space(self, spec: TaskSpec) -> str:
+        return "span or none" if spec.options.get("unanswerable") else "span"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         context = text(fields, "context")

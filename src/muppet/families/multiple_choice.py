@@ -50,8 +50,13 @@ class RankingHead(nn.Module):
 
 class MultipleChoice(Family):
     name = "multiple_choice"
+    metric_names = ("accuracy",)
     default_metric = "accuracy"
+    metric_units = {"accuracy": "fraction"}
     hub_task = "multiple-choice"
+
+    def label_space(self, spec: TaskSpec) -> str:
+        return "choices"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         choices = fields.get("choices")

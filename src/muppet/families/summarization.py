@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,6 +19,10 @@ from torch.nn import functional as F
 from muppet.evaluation import metrics as M
 from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, log_n, pad_rows, sym_kl, text
 from muppet.tasks.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from muppet.data.batching import MixedBatch
+    from muppet.model import MultiTaskModel
 
 IGNORE = -100
 
@@ -32,10 +36,14 @@ def lead(document: str) -> str:
 
 class Summarization(Family):
     name = "summarization"
+    metric_names = ("rouge1", "rouge2", "rougeL")
     default_metric = "rougeL"
+    metric_units = {"rouge1": "points", "rouge2": "points", "rougeL": "points"}
     hub_task = "summarization"
     needs_decoder = True
-    generates = True
+
+    def label_space(self, spec: TaskSpec) -> str:
+        return "text"
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         record: Record = {"document": text(fields, "document"), "summary": text(fields, "summary")}
@@ -111,8 +119,14 @@ class Summarization(Family):
         per_token = sym_kl(a, b) * mask
         return per_token.sum(-1) / mask.sum(-1).clamp(min=1)
 
-    def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
-        raise NotImplementedError("summarization predicts by generation; see Backbone.generate")
+    def predict_batch(
+        self, model: MultiTaskModel, batch: MixedBatch, features: Sequence[Feature], spec: TaskSpec,
+        settings: FeatureSettings, tokenizer: Any,
+    ) -> list[Any]:
+        generated = model.backbone.generate(
+            batch.input_ids, batch.attention_mask, num_beams=settings.num_beams, max_new_tokens=settings.max_new_tokens
+        )
+        return [t.strip() for t in tokenizer.batch_decode(generated, skip_special_tokens=True)]
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         return M.rouge(predictions, [r["summary"] for r in records])

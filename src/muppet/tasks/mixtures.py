@@ -9,8 +9,9 @@ from pathlib import Path
 
 from muppet.config.base import read_yaml_mapping
 from muppet.errors import ConfigError
+from muppet.families import family_names
 from muppet.registry import Registry, nearest, unknown
-from muppet.tasks.spec import TASKS, TaskSpec, all_tasks
+from muppet.tasks.spec import TASKS, TaskSpec, all_tasks, register_catalog
 from muppet.tasks.user import is_file_task, is_task_file, register_task_file
 
 
@@ -33,9 +34,6 @@ class Mixture:
         return names
 
 
-MIXTURES: Registry[Mixture] = Registry("mixture")
-
-
 def _local(data_dir: str | None) -> list[str]:
     """Built-in tasks whose training files are here (task files are named explicitly instead)."""
     return [s.name for s in all_tasks() if not is_file_task(s.name) and "train" in s.local_splits(data_dir)]
@@ -48,9 +46,14 @@ def _family(family: str) -> Callable[[str | None], list[str]]:
     return tasks
 
 
-MIXTURES.register("local", Mixture("local", "every task whose training files are under data_dir", _local))
-for _fam in ("classification", "multiple_choice", "extractive_qa", "summarization"):
-    MIXTURES.register(f"local_{_fam}", Mixture(f"local_{_fam}", f"every local {_fam} task", _family(_fam)))
+def _register_builtin() -> None:
+    MIXTURES.register("local", Mixture("local", "every task whose training files are under data_dir", _local))
+    for family in family_names():
+        MIXTURES.register(f"local_{family}", Mixture(f"local_{family}", f"every local {family} task", _family(family)))
+    register_catalog()  # the catalogue's named mixtures
+
+
+MIXTURES: Registry[Mixture] = Registry("mixture", builtins=_register_builtin)
 
 
 MIXTURE_KEYS = ("mixture", "description", "tasks", "weights")
@@ -97,7 +100,6 @@ def load_mixture_file(path: str | os.PathLike[str]) -> Mixture:
 
 def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tuple[list[TaskSpec], dict[str, float]]:
     """Task specs for a list of task and mixture names (deduplicated, in order) and their weights."""
-    all_tasks()  # the catalogue registers itself on first use
     if data_dir is not None and not os.path.isdir(data_dir):  # not a silent fall-back to the hub
         raise ConfigError(f"data_dir {str(data_dir)!r} is not a folder (it should hold one sub-folder per task)")
     specs: list[TaskSpec] = []

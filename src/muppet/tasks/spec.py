@@ -7,6 +7,8 @@ task's name.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from muppet.errors import ConfigError
-from muppet.registry import Registry
+from muppet.registry import Registry, nearest
 
-FAMILIES = ("classification", "multiple_choice", "extractive_qa", "summarization")
 SPLITS = ("train", "dev", "test")
 # A column maps a canonical field to one source field, or (multiple-choice options) to several.
 Column = str | tuple[str, ...]
@@ -102,33 +103,22 @@ class TaskSpec:
     family: str
     local: LocalSource | None = None
     hub: HubSource | None = None
-    labels: tuple[str, ...] = ()  # classification label names, in head-output order
+    labels: tuple[str, ...] = ()  # class names, in head-output order (families with classes)
     label_range: tuple[float, float] | None = None  # regression targets (labels stay empty)
-    metric: str = ""  # the headline metric; empty means the family's default
+    metric: str = ""  # the headline metric (one of the family's metric_names); empty means its default
     description: str = ""
     # Family-specific declarations, e.g. {"unanswerable": True} for SQuAD 2.0-style QA.
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ConfigError(f"task {self.name!r}: family {self.family!r} is not one of {FAMILIES}")
+        from muppet.families import declare  # families import this module
+
+        if not self.name:
+            raise ConfigError("a task needs a name")
         if self.local is None and self.hub is None:
             raise ConfigError(f"task {self.name!r} has neither a local nor a hub source")
-        if self.family == "classification":
-            if bool(self.labels) == (self.label_range is not None):
-                raise ConfigError(
-                    f"task {self.name!r}: a classification task needs either labels or label_range"
-                )
-            if len(set(self.labels)) != len(self.labels):
-                raise ConfigError(f"task {self.name!r}: duplicate label names {self.labels}")
-            if self.labels and len(self.labels) < 2:
-                raise ConfigError(f"task {self.name!r}: needs at least two labels")
-        elif self.labels or self.label_range is not None:
-            raise ConfigError(f"task {self.name!r}: only classification tasks declare labels")
-
-    @property
-    def is_regression(self) -> bool:
-        return self.label_range is not None
+        # The family validates the rest; an older spelling is stored as the family serving it.
+        object.__setattr__(self, "family", declare(self))
 
     @property
     def directory(self) -> str:
@@ -154,7 +144,13 @@ class TaskSpec:
         ]
 
 
-TASKS: Registry[TaskSpec] = Registry("task")
+def register_catalog() -> None:
+    """Register the built-in catalogue (idempotent: Python imports a module once)."""
+    import muppet.tasks.catalog  # noqa: F401  (its modules register their tasks and mixtures)
+
+
+# The catalogue is registered before the registry's first use, not on `import muppet`.
+TASKS: Registry[TaskSpec] = Registry("task", builtins=register_catalog)
 
 
 def register(spec: TaskSpec) -> TaskSpec:
@@ -162,52 +158,72 @@ def register(spec: TaskSpec) -> TaskSpec:
 
 
 def get_task(name: str) -> TaskSpec:
-    _load_catalog()
     return TASKS[name]
 
 
 def all_tasks() -> list[TaskSpec]:
-    _load_catalog()
     return [spec for _, spec in TASKS.items()]
-
-
-_loaded = False
-
-
-def _load_catalog() -> None:
-    # The catalogue registers itself on import; importing lazily keeps `import muppet` cheap.
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        import muppet.tasks.catalog  # noqa: F401
 
 
 def spec_to_dict(spec: TaskSpec) -> dict[str, Any]:
     """A JSON-ready description of a task (stored in exports, so heads can be rebuilt anywhere)."""
-    import dataclasses
-
     return dataclasses.asdict(spec)
 
 
-def spec_from_dict(data: Mapping[str, Any]) -> TaskSpec:
-    fields_ = dict(data)
-    local = fields_.pop("local", None)
-    hub = fields_.pop("hub", None)
-    if local is not None:
-        local = dict(local)
-        local["splits"] = {k: tuple(v) for k, v in local["splits"].items()}
-        local["columns"] = {k: v if isinstance(v, str) else tuple(v) for k, v in local.get("columns", {}).items()}
-        local = LocalSource(**local)
-    if hub is not None:
-        hub = dict(hub)
-        hub["columns"] = {k: v if isinstance(v, str) else tuple(v) for k, v in hub.get("columns", {}).items()}
-        hub = HubSource(**hub)
-    labels = tuple(fields_.pop("labels", ()) or ())
-    label_range = fields_.pop("label_range", None)
-    return TaskSpec(
-        local=local,
-        hub=hub,
-        labels=labels,
-        label_range=tuple(label_range) if label_range is not None else None,  # type: ignore[arg-type]
-        **fields_,
-    )
+# The dataclasses above are the one schema of a task declaration: the catalogue constructs
+# them, and the one loader below validates task files and exports against them (pydantic
+# reads their fields and types). Unknown keys are errors; a number is read as a string where
+# the schema says string (YAML turns `1: positive` into an int key).
+for _schema in (LocalSource, HubSource, TaskSpec):
+    _schema.__pydantic_config__ = {"extra": "forbid", "coerce_numbers_to_str": True}  # type: ignore[attr-defined]
+_SECTIONS: dict[str, type] = {"local": LocalSource, "hub": HubSource}
+
+
+@functools.cache
+def _adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(TaskSpec)
+
+
+def spec_from_dict(data: Mapping[str, Any], where: str = "task") -> TaskSpec:
+    """A TaskSpec from plain data (a task file, an export's muppet.json); a ConfigError names
+    ``where`` and each bad key, with the nearest valid names for unknown ones."""
+    from pydantic import ValidationError
+
+    try:
+        return _adapter().validate_python(_plain_defaults(data))
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: " + "; ".join(_describe(error) for error in exc.errors())) from None
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _plain_defaults(data: Any) -> Any:
+    """What a hand-written declaration may shorten: null means the default, one file needs no list."""
+    if not isinstance(data, Mapping):
+        return data
+    out = {k: v for k, v in data.items() if v is not None}
+    for section in _SECTIONS:
+        if isinstance(out.get(section), Mapping):
+            out[section] = {k: v for k, v in out[section].items() if v is not None}
+    local = out.get("local")
+    if isinstance(local, dict) and isinstance(local.get("splits"), Mapping):
+        local["splits"] = {k: (v,) if isinstance(v, str) else v for k, v in local["splits"].items()}
+    return out
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    section = loc[0] if len(loc) > 1 and loc[0] in _SECTIONS else None
+    prefix = f"{section}: " if section else ""
+    key = loc[-1] if loc else ""
+    if error["type"] in ("unexpected_keyword_argument", "extra_forbidden") and len(loc) <= 2:
+        allowed = [f.name for f in dataclasses.fields(_SECTIONS[section] if section else TaskSpec)]
+        near = nearest(key, allowed)
+        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        return f"{prefix}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+    if error["type"] == "missing":  # inside a value too: `label_range: [5]` misses 'label_range.1'
+        return f"{prefix}missing {'.'.join(loc[1:] if section else loc)!r}"
+    msg = error["msg"]
+    return f"{'.'.join(loc)}: {msg[:1].lower()}{msg[1:]} (got {error.get('input')!r:.60})"

@@ -121,7 +121,7 @@ def read_heads(directory: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
 def load_export(directory: str | os.PathLike[str], dropout: float = 0.1) -> tuple[MultiTaskModel, dict[str, Any]]:
     """The multi-task model of an export, heads included, and its manifest."""
     manifest = read_manifest(directory)
-    specs = [spec_from_dict(t["spec"]) for t in manifest["tasks"]]
+    specs = [spec_from_dict(t["spec"], where=f"{directory}/{MANIFEST_FILE}") for t in manifest["tasks"]]
     model = MultiTaskModel(Backbone.from_pretrained(str(directory)), specs, dropout)
     heads_path = Path(directory) / HEADS_FILE
     if len(model.heads):

@@ -66,10 +66,10 @@ def check_backbone(specs: Sequence[TaskSpec], model_name: str, trust_remote_code
                           f"(max_position_embeddings); use max_length <= {positions}")
     if getattr(config, "is_encoder_decoder", False):
         return
-    bad = [s.name for s in specs if get_family(s.family).needs_decoder]
+    bad = [f"{s.name} ({s.family})" for s in specs if get_family(s.family).needs_decoder]
     if bad:
         raise ConfigError(
-            f"tasks {bad} are summarization tasks and need an encoder-decoder backbone (BART, T5, ...); "
+            f"tasks {bad} need an encoder-decoder backbone (BART, T5, ...); "
             f"{model_name} ({config.model_type}) is encoder-only. Drop them or choose another model."
         )
 
@@ -81,8 +81,9 @@ def load_tokenizer(model_name: str, specs: Sequence[TaskSpec], trust_remote_code
         tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model_name), trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"model {model_name!r}: cannot load its tokenizer ({str(exc).splitlines()[0][:300]})") from None
-    if not getattr(tokenizer, "is_fast", False) and any(s.family == "extractive_qa" for s in specs):
-        raise ConfigError(f"extractive QA needs a fast tokenizer (offset mappings); {model_name} has none")
+    offsets = [f"{s.name} ({s.family})" for s in specs if get_family(s.family).needs_offsets]
+    if offsets and not getattr(tokenizer, "is_fast", False):
+        raise ConfigError(f"tasks {offsets} need a fast tokenizer (offset mappings); {model_name} has none")
     return tokenizer
 
 
