@@ -63,7 +63,7 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
     from muppet.backbone import Backbone
     from muppet.data.sampler import MixtureSampler, sampling_rates
     from muppet.model import MultiTaskModel
-    from muppet.train.loop import param_groups
+    from muppet.train.skeleton import param_groups
     from muppet.train.step import Stepper, make_accelerator
 
     torch.manual_seed(0)

@@ -85,9 +85,82 @@ def test_data_prepare_builds_then_hits_the_cache(tiny_root: Path, tmp_path: Path
             f"cache_dir={tmp_path / 'cache'}", "max_length=48", "progress=false"]
     assert main(args) == 0
     first = capsys.readouterr().out
-    assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | 0 | built |" in first
+    assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | 0 | 0 | built |" in first
     assert main(args) == 0
     assert "| tiny_mc |" in (second := capsys.readouterr().out) and "built" not in second
+
+
+@pytest.mark.parametrize("damage", ["train header-only", "train empty", "dev empty"])
+def test_tasks_validate_fails_on_an_empty_or_header_only_split(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             damage: str) -> None:
+    import yaml
+
+    rows = "text,label\n" + "".join(f"sentence {i},{'pos' if i % 2 else 'neg'}\n" for i in range(6))
+    split, kind = damage.split()
+    for name in ("train", "dev"):
+        content = rows if name != split else ("text,label\n" if kind == "header-only" else "")
+        (tmp_path / f"{name}.csv").write_text(content)
+    task = tmp_path / "t.yaml"
+    task.write_text(yaml.safe_dump({"name": "empty_t", "family": "classification", "labels": ["neg", "pos"],
+                                    "local": {"format": "csv", "splits": {"train": "train.csv", "dev": "dev.csv"},
+                                              "columns": {"text_a": "text", "label": "label"}}}))
+    assert main(["tasks", "validate", str(task), "--no-tokenize"]) == 1
+    out = capsys.readouterr().out
+    assert f"FAILED: no records in split(s) {split} (empty or header-only file)" in out
+    assert "0 OK, 1 with problems" in out
+
+
+def _err(capsys: pytest.CaptureFixture[str], argv: list[str], status: int = 2) -> str:
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_bad_model_folders_are_named_for_what_they_are(tiny_root: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    common = ["task=tiny_cls", f"data_dir={tiny_root / 'data'}", f"output_dir={tmp_path / 'out'}", "max_steps=1",
+              "progress=false"]
+    missing = tmp_path / "models" / "nowhere"
+    assert f"the folder {missing} does not exist" in _err(capsys, ["finetune", f"model={missing}", *common])
+    run = tmp_path / "run"
+    shutil.copytree(tiny_root / "tiny-bert", run / "export")
+    err = _err(capsys, ["finetune", f"model={run}", *common])
+    assert f"is a pre-finetuning run folder; its model is {run / 'export'}" in err
+    (tmp_path / "empty").mkdir()
+    assert "has no config.json" in _err(capsys, ["finetune", f"model={tmp_path / 'empty'}", *common])
+    cut = tmp_path / "cut"
+    shutil.copytree(tiny_root / "tiny-bert", cut)
+    weights = cut / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    assert "cannot load weights" in _err(capsys, ["finetune", f"model={cut}", *common])
+    err = _err(capsys, ["finetune", f"model={tiny_root / 'tiny-bert'}", "max_length=300", *common])
+    assert "max_length=300 exceeds the 256 positions" in err
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_data_dir_and_task_file_messages(tiny_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import tiny
+
+    err = _err(capsys, ["data", "prepare", f"model={tiny_root / 'tiny-bert'}", "tasks=[tiny_cls]",
+                        f"data_dir={tmp_path / 'missing'}"])
+    assert f"data_dir '{tmp_path / 'missing'}' is not a folder" in err
+    monkeypatch.delenv("MUPPET_DATA_DIR", raising=False)
+    err = _err(capsys, ["data", "prepare", f"model={tiny_root / 'tiny-bert'}"])
+    assert "mixture 'local' reads the tasks under data_dir, which is not set" in err and "MUPPET_DATA_DIR" in err
+    # task files named in a config resolve against the config's folder; tasks show takes them too
+    files = tiny.write_task_files(tmp_path / "cfg" / "tasks", tiny_root / "data")
+    config = tmp_path / "cfg" / "run.yaml"
+    config.write_text(yaml.safe_dump({"model": str(tiny_root / "tiny-bert"), "tasks": ["tasks/" + Path(files[0]).name],
+                                      "cache_dir": str(tmp_path / "cache"), "max_length": 48, "progress": False}))
+    monkeypatch.chdir(tmp_path)
+    assert main(["data", "prepare", str(config)]) == 0
+    assert "| file_cls |" in capsys.readouterr().out
+    assert main(["tasks", "show", files[0]]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["name"] == "file_cls"
 
 
 def test_tasks_list_filters_by_any_registered_family(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from muppet.errors import ConfigError, DuplicateNameError, UnknownNameError
@@ -37,13 +39,17 @@ def test_mixtures_expand_in_order_without_repeats(real_data_dir: object) -> None
     assert "local" in MIXTURES
 
 
-def test_mixture_errors() -> None:
+def test_mixture_errors(tmp_path: Path) -> None:
     with pytest.raises(UnknownNameError, match="task or mixture 'glu'"):
         expand(["glu"], None)
     with pytest.raises(ConfigError, match="more than once"):
         expand(["rte", "rte"], None)
     with pytest.raises(ConfigError, match="no tasks here"):
+        expand(["local"], str(tmp_path))
+    with pytest.raises(ConfigError, match="data_dir '/nonexistent' is not a folder"):  # never a silent hub fall-back
         expand(["local"], "/nonexistent")
+    with pytest.raises(ConfigError, match="which is not set: pass data_dir=PATH or set MUPPET_DATA_DIR"):
+        expand(["local"], None)
 
 
 def test_builtins_load_once_before_the_first_use_even_a_registration() -> None:

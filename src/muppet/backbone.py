@@ -38,9 +38,30 @@ def resolve_model_path(name: str) -> str:
     return str(getattr(module, getter)())
 
 
+def looks_local(name: str) -> bool:
+    """Whether ``name`` can only be a folder: a hub id is ``name`` or ``org/name``."""
+    return name.startswith((os.sep, ".", "~")) or name.count("/") > 1 or name.endswith("/")
+
+
+def check_model_folder(name: str) -> None:
+    """Say what is wrong with a local model folder before transformers says something vaguer
+    (a missing folder would be reported as a malformed hub id)."""
+    path = os.path.expanduser(name)
+    if not os.path.isdir(path):
+        if looks_local(name):
+            raise ConfigError(f"model {name!r}: the folder {path} does not exist")
+        return
+    if os.path.isfile(os.path.join(path, "config.json")):
+        return
+    if os.path.isfile(os.path.join(path, "export", "config.json")):
+        raise ConfigError(f"model {name!r} is a pre-finetuning run folder; its model is {os.path.join(name, 'export')}")
+    raise ConfigError(f"model {name!r}: the folder has no config.json (not a model folder, or an incomplete copy)")
+
+
 def load_config(name: str, trust_remote_code: bool = False) -> Any:
     from transformers import AutoConfig
 
+    check_model_folder(name)
     try:
         return AutoConfig.from_pretrained(resolve_model_path(name), trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as exc:
@@ -68,10 +89,13 @@ class Backbone(nn.Module):
         config = load_config(name, trust_remote_code)
         auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModel
         path = resolve_model_path(name)
+        from safetensors import SafetensorError
+
         try:
             model = auto.from_pretrained(path, trust_remote_code=trust_remote_code)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"model {name!r}: cannot load weights ({str(exc).splitlines()[0][:300]})") from None
+        except (OSError, ValueError, SafetensorError) as exc:  # SafetensorError: e.g. a truncated weights file
+            raise ConfigError(f"model {name!r}: cannot load weights ({str(exc).splitlines()[0][:300]}); "
+                              "is the folder complete?") from None
         return cls(model)
 
     @classmethod

@@ -89,7 +89,7 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
     specs, _ = expand(cfg.tasks, cfg.data_dir)
-    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     heads = {s.name: get_family(s.family).head_key(s) for s in specs}
     tasks = prepare_tasks(
@@ -99,11 +99,11 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
     )
     print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "
-          "| cache |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| skipped (malformed) | cache |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for t in tasks:
         print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
-              f"{t.dropped_leaks:,} | {t.filtered:,} | {'hit' if t.cached else 'built'} |")
+              f"{t.dropped_leaks:,} | {t.filtered:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
     return 0
 
 
@@ -137,10 +137,12 @@ def _cmd_tasks_show(args: argparse.Namespace) -> int:
     import yaml
 
     from muppet.tasks.loading import available_splits
+    from muppet.tasks.mixtures import expand
     from muppet.tasks.spec import get_task
+    from muppet.tasks.user import is_task_file
 
-    spec = get_task(args.name)
     data_dir = args.data_dir or os.environ.get("MUPPET_DATA_DIR")
+    spec = expand([args.name], data_dir)[0][0] if is_task_file(args.name) else get_task(args.name)
     info = dataclasses.asdict(spec)
     info["available_splits"] = available_splits(spec, data_dir)
     info["local_splits_here"] = spec.local_splits(data_dir)

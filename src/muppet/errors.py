@@ -24,3 +24,8 @@ class DuplicateNameError(MuppetError):
 
 class DataError(MuppetError):
     """Malformed input data; the message names file, line or record, field and reason."""
+
+
+class TrainingError(MuppetError):
+    """The run cannot go on (non-finite weights, repeated non-finite losses, a failed write);
+    the message names the last good checkpoint and what to do."""

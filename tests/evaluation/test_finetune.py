@@ -78,7 +78,11 @@ def test_reuse_head_from_an_export(tiny_root: Path, tmp_path: Path) -> None:
     for task, key in (("tiny_cls", "cls/tiny_cls"), ("tiny_mc", "mc")):
         result = finetune(ft(tiny_root, tmp_path / task, model=export, task=task, reuse_head=True, max_steps=1))
         assert result["reused_head"] == key
-    assert finetune(ft(tiny_root, tmp_path / "no", model=export, task="tiny_reg", reuse_head=True, max_steps=1))["reused_head"] is None
+    # reuse_head that reuses nothing is said and recorded, or (not an export at all) an error
+    result = finetune(ft(tiny_root, tmp_path / "no", model=export, task="tiny_reg", reuse_head=True, max_steps=1))
+    assert result["reused_head"] is None and "no head 'cls/tiny_reg' for task 'tiny_reg'" in result["reuse_head_skipped"]
+    with pytest.raises(ConfigError, match="is not a muppet export"):
+        finetune(ft(tiny_root, tmp_path / "plain", task="tiny_cls", reuse_head=True, max_steps=1))
     assert finetune(ft(tiny_root, tmp_path / "off", model=export, max_steps=1))["reused_head"] is None
 
 

@@ -298,3 +298,23 @@ def test_bad_reader_options_are_config_errors(tmp_path: Path, task: str, options
     for mode in ("error", "skip"):
         with pytest.raises(ConfigError, match=re.escape(fragment)):
             read_split(spec, "train", tmp_path, source="local", on_bad_record=mode)
+
+
+def test_one_based_option_labels_are_detected_across_the_split(tmp_path: Path) -> None:
+    """1-based labels are valid indices except the last option's: the split, not a record, shows it."""
+    import json
+
+    from muppet.tasks.spec import LocalSource, TaskSpec
+
+    spec = TaskSpec("one_based_mc", "multiple_choice", local=LocalSource(
+        "jsonl", {"train": ("train.jsonl",)}, columns={"question": "q", "choices": ("a", "b", "c"), "label": "y"}))
+    folder = tmp_path / "one_based_mc"
+    folder.mkdir()
+    rows = [{"q": f"question {i}", "a": "first", "b": "second", "c": "third", "y": 1 + i % 3} for i in range(9)]
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for mode in ("error", "skip"):  # skipping the out-of-range third would train the rest shifted
+        with pytest.raises(DataError, match="labels look 1-based: 3 record"):
+            read_split(spec, "train", tmp_path, source="local", on_bad_record=mode)
+    rows = [{**r, "y": r["y"] - 1} for r in rows]
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [r["label"] for r in read_split(spec, "train", tmp_path, source="local").records] == [0, 1, 2] * 3

@@ -181,9 +181,9 @@ def test_filtered_count_shows_in_data_prepare(hub_root: Path, tiny_root: Path, t
     args = ["data", "prepare", f"model={tiny_root / 'tiny-bert'}", f"tasks=[{tmp_path / 'u_nli.yaml'}]", "source=hub",
             f"cache_dir={tmp_path / 'cache'}", "max_length=32", "progress=false"]
     assert main(args) == 0
-    assert "| u_nli | 22 | 22 | 2 | held-out 2 of train | 0 | 6 | built |" in capsys.readouterr().out
+    assert "| u_nli | 22 | 22 | 2 | held-out 2 of train | 0 | 6 | 0 | built |" in capsys.readouterr().out
     assert main(args) == 0  # the count survives the record cache
-    assert "| u_nli | 22 | 22 | 2 | held-out 2 of train | 0 | 6 | hit |" in capsys.readouterr().out
+    assert "| u_nli | 22 | 22 | 2 | held-out 2 of train | 0 | 6 | 0 | hit |" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- one message per failure

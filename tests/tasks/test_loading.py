@@ -101,3 +101,22 @@ def test_hub_rows_can_be_filtered_and_left_out_by_the_adapter(tmp_path: Path) ->
         assert out.filtered == 4  # the B rows, filtered in Arrow; A1 and A3 are the adapter's, not counted
     finally:
         ROW_FORMATS.unregister("test_keep_even")
+
+
+def test_an_edit_that_keeps_size_and_timestamps_is_not_served_from_the_cache(tmp_path: Path) -> None:
+    import os
+
+    from muppet.data.store import build_records
+    from muppet.tasks.loading import open_split
+
+    path = tmp_path / "load_test" / "train.jsonl"
+    path.parent.mkdir()
+    path.write_text('{"s": "a fine day", "y": "1"}\n{"s": "a dull day", "y": "0"}\n')
+    first = build_records(open_split(SPEC, "train", tmp_path, "local"), cache_dir=tmp_path / "cache")
+    stat = path.stat()
+    path.write_text(path.read_text().replace("fine", "FINE"))  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as `cp -p` or `rsync -t` leave it
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    again = build_records(open_split(SPEC, "train", tmp_path, "local"), cache_dir=tmp_path / "cache")
+    assert first.records()[0]["text_a"] == "a fine day"
+    assert not again.cached and again.records()[0]["text_a"] == "a FINE day"

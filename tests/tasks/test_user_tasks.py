@@ -93,6 +93,8 @@ def test_user_tasks_train_end_to_end(tiny_root: Path, tmp_path: Path) -> None:
         ({"name": "x", "family": "classification", "labels": ["a", ["b"]], "hub": {"path": "a/b"}}, r"labels\.1: input should be a valid string"),
         ({"name": "x", "family": "regression", "label_range": ["low", 5], "hub": {"path": "a/b"}}, r"label_range\.0: input should be a valid number"),
         ({"name": "x", "family": "classification", "labels": ["a", "b"], "hub": "a/b"}, "hub: input should be a dictionary"),
+        ({"name": "x", "family": "classification", "labels": "yn", "hub": {"path": "a/b"}}, "labels"),
+        ({"name": "x", "family": "regression", "label_range": [5], "hub": {"path": "a/b"}}, "missing 'label_range.1'"),
     ],
 )
 def test_task_file_errors(tmp_path: Path, content: dict, message: str) -> None:
@@ -107,3 +109,15 @@ def test_a_task_file_cannot_take_a_catalogue_name(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"name": "rte", "family": "classification", "labels": ["a", "b"], "hub": {"path": "x/y"}}))
     with pytest.raises(ConfigError, match="already taken"):
         expand([str(path)], None)
+
+
+def test_two_task_files_declaring_one_name_are_an_error(tmp_path: Path) -> None:
+    paths = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "t.yaml"
+        path.write_text(yaml.safe_dump({"name": "u_twin", "family": "classification", "labels": ["x", folder],
+                                        "hub": {"path": f"org/{folder}"}}))
+        paths.append(str(path))
+    with pytest.raises(ConfigError, match=r"a/t.yaml and .*b/t.yaml both declare a task named 'u_twin'"):
+        expand(paths, None)

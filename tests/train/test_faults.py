@@ -17,6 +17,7 @@ import yaml
 from safetensors.torch import load_file
 
 from muppet.config import PrefinetuneConfig
+from muppet.errors import ConfigError
 from muppet.families import get_family
 from muppet.train.checkpoint import complete_checkpoints
 from muppet.train.loop import TrainingError, prefinetune
@@ -128,3 +129,144 @@ def test_sigkill_anywhere_then_resume_is_bit_identical(tiny_root: Path, tmp_path
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     steps_logged = [r["step"] for r in read_metrics(tmp_path / "killed" / "metrics.jsonl") if "loss" in r]
     assert steps_logged == list(range(1, steps + 1))
+
+
+def _same_weights(a: Path, b: Path) -> bool:
+    x, y = _weights(a), _weights(b)
+    return x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
+
+
+def test_weights_that_become_nonfinite_stop_the_run_without_an_export(
+    tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Poisoned(torch.optim.AdamW):
+        """AdamW whose third step leaves an infinite weight, as lr=inf would."""
+
+        steps = 0
+
+        def step(self, closure=None):  # type: ignore[no-untyped-def]
+            out = super().step(closure)
+            Poisoned.steps += 1
+            if Poisoned.steps == 3:
+                with torch.no_grad():
+                    self.param_groups[0]["params"][0].view(-1)[0] = float("inf")
+            return out
+
+    monkeypatch.setattr(torch.optim, "AdamW", Poisoned)
+    out = tmp_path / "run"
+    with pytest.raises(TrainingError, match="update 3 made some weights non-finite") as err:
+        prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, out, max_steps=5, save_every=1)))
+    assert str(out / "checkpoints" / "step_00000002") in str(err.value)
+    assert not (out / "export").exists() and not (out / "results.json").exists()
+    assert [p.name for p in complete_checkpoints(out)] == ["step_00000001", "step_00000002"]
+    assert all(torch.isfinite(t).all() for t in load_file(str(complete_checkpoints(out)[-1] / "model.safetensors")).values())
+
+
+def test_a_failed_checkpoint_write_names_the_last_complete_one_which_resumes_exactly(
+    tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from accelerate import Accelerator
+
+    settings = dict(max_steps=4, save_every=1, keep_checkpoints=3)
+    prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "ref", **settings)))
+    original = Accelerator.save_state
+
+    def full_disk(self, output_dir=None, **kw):  # type: ignore[no-untyped-def]
+        if "step_00000003" in str(output_dir):
+            (Path(output_dir) / "model.safetensors").parent.mkdir(parents=True, exist_ok=True)
+            (Path(output_dir) / "model.safetensors").write_bytes(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, output_dir, **kw)
+
+    monkeypatch.setattr(Accelerator, "save_state", full_disk)
+    out = tmp_path / "run"
+    with pytest.raises(TrainingError, match="No space left on device") as err:
+        prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, out, **settings)))
+    assert f"last complete checkpoint is {out / 'checkpoints' / 'step_00000002'}" in str(err.value)
+    assert not list((out / "checkpoints").glob(".tmp-*"))
+    monkeypatch.setattr(Accelerator, "save_state", original)
+    prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, out, resume=True, **settings)))
+    assert _same_weights(tmp_path / "ref" / "export", out / "export")
+
+
+def test_too_little_free_space_is_refused_before_training(
+    tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from collections import namedtuple
+
+    from muppet.cli import main
+    from muppet.train import runfolder
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(runfolder.shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    out = tmp_path / "run"
+    args = [f"{k}={json.dumps(v)}" for k, v in cfg_dict(tiny_root, out, keep_checkpoints=3).items()]
+    assert main(["prefinetune", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"output_dir {out}: 0.00 GiB free" in err and "4 checkpoint(s)" in err
+    assert not (out / "metrics.jsonl").exists()
+
+
+@pytest.mark.parametrize("split", ["train", "dev"])
+def test_a_run_with_an_empty_split_is_an_error_before_training(tiny_root: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str], split: str) -> None:
+    import json
+    import shutil
+
+    from muppet.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_root / "data", data)
+    (data / "tiny_cls" / f"{split}.jsonl").write_text("")
+    out = tmp_path / "run"
+    args = [f"{k}={json.dumps(v)}" for k, v in cfg_dict(tiny_root, out, data_dir=str(data)).items()]
+    assert main(["prefinetune", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "task 'tiny_cls'" in err
+    assert ("no training examples in" if split == "train" else "its dev split has no examples") in err
+    assert not (out / "metrics.jsonl").exists()
+
+
+def test_sequential_batching_with_fewer_steps_than_tasks_is_refused(tiny_root: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="max_steps=2 is less than the 3 tasks"):
+        prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "seq", batching="sequential", max_steps=2)))
+
+
+@pytest.mark.parametrize("damage", ["delete heads.safetensors", "truncate heads.safetensors", "corrupt muppet.json",
+                                    "truncate model.safetensors"])
+def test_load_export_names_a_missing_or_corrupt_file(tiny_root: Path, tmp_path: Path, damage: str) -> None:
+    import shutil
+
+    from muppet.train.export import load_export
+
+    prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, tmp_path / "run", max_steps=1, tasks=["tiny_cls"])))
+    export = tmp_path / "export"
+    shutil.copytree(tmp_path / "run" / "export", export)
+    load_export(export)
+    action, name = damage.split()
+    target = export / name
+    if action == "delete":
+        target.unlink()
+    elif action == "truncate":
+        target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    else:
+        target.write_text('{"tasks": [')
+    with pytest.raises(ConfigError, match=name if name != "model.safetensors" else "cannot load weights"):
+        load_export(export)
+
+
+def test_max_length_too_short_for_a_qa_question_is_one_message(tiny_root: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from muppet.cli import main
+
+    args = [f"{k}={json.dumps(v)}" for k, v in cfg_dict(tiny_root, tmp_path / "qa", tasks=["tiny_qa"], max_length=12,
+                                                         doc_stride=2).items()]
+    assert main(["prefinetune", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "task 'tiny_qa': max_length=12 leaves 1 context tokens" in err
+    assert "doc_stride=2" in err

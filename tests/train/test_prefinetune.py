@@ -134,7 +134,8 @@ def test_seq2seq_backbone_serves_all_four_families(tiny_root: Path, tmp_path: Pa
 
 
 def test_encoder_only_refuses_summarization_before_reading_data(tiny_root: Path, tmp_path: Path) -> None:
-    cfg = config(tiny_root, tmp_path / "x", tasks=["tiny_cls", "tiny_sum"], data_dir=str(tmp_path / "nowhere"))
+    (tmp_path / "no_data").mkdir()  # the tasks' files are not there: the refusal comes first
+    cfg = config(tiny_root, tmp_path / "x", tasks=["tiny_cls", "tiny_sum"], data_dir=str(tmp_path / "no_data"))
     with pytest.raises(ConfigError, match="encoder-decoder"):
         prefinetune(cfg)
 
@@ -157,6 +158,11 @@ def test_bad_record_is_reported_with_file_and_line_before_training(tiny_root: Pa
     # skipping is explicit, and counted
     summary = prefinetune(config(tiny_root, tmp_path / "skip", data_dir=str(data), on_bad_record="skip", max_steps=1))
     assert summary["step"] == 1
+    out = tmp_path / "skip"
+    assert json.loads((out / "results.json").read_text())["skipped_records"] == {"tiny_cls": 2}
+    assert read_metrics(out / "metrics.jsonl")[0] == {"step": 0, "skipped_records": {"tiny_cls": 2}}
+    tasks = {t["name"]: t for t in json.loads((out / "export" / "muppet.json").read_text())["tasks"]}
+    assert tasks["tiny_cls"]["skipped_records"] == 2 and tasks["tiny_reg"]["skipped_records"] == 0
 
 
 @pytest.mark.parametrize("batching", ["homogeneous", "sequential"])

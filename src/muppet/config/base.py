@@ -151,6 +151,7 @@ class Config(BaseModel):
     @classmethod
     def load(cls: type[C], path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()) -> C:
         data = read_yaml_mapping(path, "config file") if path is not None else {}
+        data = task_files_relative_to(data, Path(path).parent) if path is not None else data
         return cls.from_dict(merge(data, parse_overrides(overrides)))
 
     @classmethod
@@ -190,6 +191,25 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+TASK_LIST_KEYS = ("tasks", "task", "exclude", "downstream")
+
+
+def task_files_relative_to(data: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """Task files named in a config file, relative to that file's folder (as a task file's own
+    paths are to it); a path found only from the working directory is kept, for old configs."""
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if not isinstance(value, str) or not value.endswith((".yaml", ".yml")) or os.path.isabs(value):
+            return value
+        beside = os.path.normpath(folder / value)
+        return beside if os.path.exists(beside) or not os.path.exists(value) else value
+
+    return {k: task_files_relative_to(v, folder) if isinstance(v, Mapping) else resolve(v) if k in TASK_LIST_KEYS else v
+            for k, v in data.items()}
 
 
 def load_yaml(text: str, where: str | os.PathLike[str]) -> Any:

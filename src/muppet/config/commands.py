@@ -61,7 +61,8 @@ class CheckpointSection(Config):
                                             "none)")
     stop_after: int | None = Field(None, gt=0, description="checkpoint and stop after this update (a job's time "
                                                            "limit), then resume=true")
-    overwrite: bool = Field(False, description="allow a fresh run in an output_dir that already holds one")
+    overwrite: bool = Field(False, description="start afresh in an output_dir that already holds a run (its files "
+                                               "are deleted first)")
     export: bool = Field(True, description="write output_dir/export/ at the end")
     push_to_hub: str | None = Field(None, description="a Hub repo id: push the export there at the end of the run "
                                                       "(see muppet push)")
@@ -100,6 +101,7 @@ class FinetuneConfig(ModelSection, DataSection, OptimSection, EvalSection, RunSe
                                                               "(0: never)")
     evaluate_test: bool = Field(True, description="also score the labelled test split, where the task has one")
     save_model: bool = Field(False, description="export the fine-tuned model to output_dir/model")
+    overwrite: bool = Field(False, description="replace a finished results.json in output_dir")
     extra: dict[str, Any] = Field({}, description="free-form labels copied into results.json")
     # defaults of shared settings that differ for fine-tuning
     output_dir: OutputDir = "runs/finetune"

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from muppet.errors import ConfigError
 from muppet.evaluation import metrics as M
 from muppet.families.base import (
     Family,
@@ -147,7 +148,15 @@ class ExtractiveQA(Family):
     ) -> list[Feature]:
         if not records:
             return []
-        questions = self._questions(records, tokenizer, max(settings.max_length // 3, 8))
+        cap = max(settings.max_length // 3, 8)
+        room = settings.max_length - cap - tokenizer.num_special_tokens_to_add(pair=True)
+        if room <= settings.doc_stride:  # the tokenizer would fail with "Sequence to truncate too short"
+            raise ConfigError(
+                f"task {spec.name!r}: max_length={settings.max_length} leaves {room} context tokens per window after "
+                f"the question (up to {cap} tokens) and special tokens, not more than doc_stride={settings.doc_stride}; "
+                "raise max_length or lower doc_stride"
+            )
+        questions = self._questions(records, tokenizer, cap)
         contexts = [r["context"] for r in records]
         enc = tokenizer(
             questions,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,9 @@ class Problem:
         return f"{self.loc}{where}: {self.reason}"
 
 
+_ONE_PAST = re.compile(r"^index (\d+) is outside 0\.\.(\d+)$")  # families.base.as_index's message
+
+
 def iter_canonical(
     spec: TaskSpec,
     raw_records: Iterable[tuple[Loc, Mapping[str, Any] | BadRecord]],
@@ -83,13 +87,26 @@ def iter_canonical(
 ) -> Iterator[tuple[Loc, Record | Problem]]:
     """Canonical records (or the problem with each bad one), one at a time: nothing is held."""
     family = get_family(spec.family)
+    zero, one_past = 0, []  # option indices equal to 0, and where one equals the number of options
     for loc, raw in raw_records:
         try:
             if isinstance(raw, BadRecord):
                 raise RecordError(raw.reason, raw.field)
-            yield loc, family.make_record(map_columns(raw, columns, label_map), spec)
+            record = family.make_record(map_columns(raw, columns, label_map), spec)
+            zero += record.get("label") == 0
+            yield loc, record
         except RecordError as exc:
+            past = _ONE_PAST.match(exc.reason)
+            if past and int(past.group(1)) == int(past.group(2)) + 1 and exc.field == "label":
+                one_past.append(loc)
             yield loc, Problem(loc, exc.reason, exc.field)
+    if len(one_past) > 1 and not zero:  # one such record is a typo; several and no 0 are a convention
+        # Only the last option's records are out of range; the others would silently train shifted.
+        raise DataError(
+            f"task {spec.name!r}: the labels look 1-based: {len(one_past):,} record(s) name the option one past the "
+            f"last (first: {one_past[0]}) and none names option 0. Option indices are 0-based: subtract 1 (or use "
+            "letters A, B, ...) in the source, or map them with label_map"
+        )
 
 
 def raise_problems(spec: TaskSpec, problems: list[str], source: str) -> None:
@@ -135,6 +152,21 @@ class SplitSource:
         return SplitRecords(records, self.description, problems, self.filtered)
 
 
+def file_digest(path: Path) -> str:
+    """A fast hash of a file's bytes: the record cache follows content, not size and
+    timestamps, which ``cp -p`` and ``rsync -t`` carry over to an edited file."""
+    try:
+        import xxhash
+
+        digest: Any = xxhash.xxh3_128()
+    except ImportError:
+        digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return str(digest.hexdigest())
+
+
 def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str] | None) -> SplitSource:
     if spec.local is None:
         raise ConfigError(f"task {spec.name!r} has no local source")
@@ -156,7 +188,7 @@ def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str
             raise DataError(f"task {spec.name!r}: file {path} not found (split {split!r})")
     # Side files a reader opens (e.g. PIQA's labels) sit in the same folder: all count.
     watched = sorted({p for path in paths for p in path.parent.iterdir() if p.is_file()})
-    identity = {"files": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in watched]}
+    identity = {"files": [[str(p), p.stat().st_size, file_digest(p)] for p in watched]}
 
     def raw() -> Iterator[tuple[Loc, Mapping[str, Any] | BadRecord]]:
         for path in paths:

@@ -26,6 +26,9 @@ class Mixture:
 
     def resolve(self, data_dir: str | None) -> list[str]:
         names = list(self.tasks(data_dir) if callable(self.tasks) else self.tasks)
+        if not names and data_dir is None:
+            raise ConfigError(f"mixture {self.name!r} reads the tasks under data_dir, which is not set: pass "
+                              "data_dir=PATH or set MUPPET_DATA_DIR to the folder holding one sub-folder per task")
         if not names:
             raise ConfigError(f"mixture {self.name!r} has no tasks here (data_dir={data_dir!r})")
         return names
@@ -97,6 +100,8 @@ def load_mixture_file(path: str | os.PathLike[str]) -> Mixture:
 
 def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tuple[list[TaskSpec], dict[str, float]]:
     """Task specs for a list of task and mixture names (deduplicated, in order) and their weights."""
+    if data_dir is not None and not os.path.isdir(data_dir):  # not a silent fall-back to the hub
+        raise ConfigError(f"data_dir {str(data_dir)!r} is not a folder (it should hold one sub-folder per task)")
     specs: list[TaskSpec] = []
     weights: dict[str, float] = {}
     seen: set[str] = set()
@@ -104,12 +109,18 @@ def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tup
     repeated = sorted({n for n in names if list(names).count(n) > 1})
     if repeated:
         raise ConfigError(f"tasks: {repeated} listed more than once")
+    files: dict[str, str] = {}  # task name -> the task file in ``names`` that declared it
     for name in names:
         if is_task_file(name) and is_mixture_file(name):
             mixture = load_mixture_file(name)
             members, mix_weights = mixture.resolve(data), dict(mixture.weights)
         elif is_task_file(name):
-            members, mix_weights = [register_task_file(name).name], {}
+            declared = register_task_file(name).name
+            if declared in files:
+                raise ConfigError(f"tasks: {files[declared]} and {name} both declare a task named {declared!r}; "
+                                  "give each task file its own name")
+            files[declared] = name
+            members, mix_weights = [declared], {}
         elif name in TASKS:
             members, mix_weights = [name], {}
         elif name in MIXTURES:

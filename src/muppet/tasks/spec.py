@@ -223,7 +223,7 @@ def _describe(error: Mapping[str, Any]) -> str:
         near = nearest(key, allowed)
         hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
         return f"{prefix}unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
-    if error["type"] == "missing":
-        return f"{prefix}missing {key!r}"
+    if error["type"] == "missing":  # inside a value too: `label_range: [5]` misses 'label_range.1'
+        return f"{prefix}missing {'.'.join(loc[1:] if section else loc)!r}"
     msg = error["msg"]
     return f"{'.'.join(loc)}: {msg[:1].lower()}{msg[1:]} (got {error.get('input')!r:.60})"

@@ -42,8 +42,13 @@ class TaskReport:
         return sum(len(s.problems) for s in self.splits)
 
     @property
+    def empty(self) -> list[str]:
+        """Splits without a single good record (an empty or header-only file): a run cannot use them."""
+        return [s.split for s in self.splits if not s.records]
+
+    @property
     def ok(self) -> bool:
-        return self.error is None and self.malformed == 0
+        return self.error is None and self.malformed == 0 and not self.empty
 
 
 def _chunks(items: Iterator[Record]) -> Iterator[list[Record]]:
@@ -142,7 +147,10 @@ def format_report(report: TaskReport, max_length: int) -> str:
                 lines.append(f"          ... and {len(s.problems) - MAX_PROBLEMS_SHOWN:,} more")
     for pair, shared in report.overlap.items():
         lines.append(f"  overlap {pair}: {shared:,} input text(s) occur in both splits")
-    lines.append("  OK" if report.ok else f"  FAILED: {report.malformed:,} malformed record(s)")
+    failures = [f"{report.malformed:,} malformed record(s)"] if report.malformed else []
+    if report.empty:
+        failures.append(f"no records in split(s) {', '.join(report.empty)} (empty or header-only file)")
+    lines.append("  OK" if report.ok else f"  FAILED: {'; '.join(failures)}")
     return "\n".join(lines)
 
 

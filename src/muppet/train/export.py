@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from muppet import __version__
@@ -97,7 +98,24 @@ def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(directory) / MANIFEST_FILE
     if not path.is_file():
         raise ConfigError(f"{directory} is not a muppet export (no {MANIFEST_FILE})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path} is corrupt ({exc}); export the run again (resume=true in its output_dir)") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("tasks"), list):
+        raise ConfigError(f"{path} is not a muppet manifest (no task list)")
+    return manifest
+
+
+def read_heads(directory: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Every head's weights of an export, or one message naming the file."""
+    path = Path(directory) / HEADS_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing: the export is incomplete (export the run again)")
+    try:
+        return load_file(str(path))
+    except (OSError, SafetensorError) as exc:
+        raise ConfigError(f"{path} is corrupt or truncated ({exc}); export the run again") from None
 
 
 def load_export(directory: str | os.PathLike[str], dropout: float = 0.1) -> tuple[MultiTaskModel, dict[str, Any]]:
@@ -107,7 +125,7 @@ def load_export(directory: str | os.PathLike[str], dropout: float = 0.1) -> tupl
     model = MultiTaskModel(Backbone.from_pretrained(str(directory)), specs, dropout)
     heads_path = Path(directory) / HEADS_FILE
     if len(model.heads):
-        state = load_file(str(heads_path))
+        state = read_heads(directory)
         missing, unexpected = model.heads.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise ConfigError(f"{heads_path}: heads do not match muppet.json (missing {missing}, unexpected {unexpected})")
@@ -117,5 +135,5 @@ def load_export(directory: str | os.PathLike[str], dropout: float = 0.1) -> tupl
 def head_state(directory: str | os.PathLike[str], key: str) -> dict[str, torch.Tensor]:
     """One head's weights from an export (fine-tuning reuses heads by key)."""
     prefix = key.replace("/", "__") + "."
-    state = load_file(str(Path(directory) / HEADS_FILE))
+    state = read_heads(directory)
     return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}

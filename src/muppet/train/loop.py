@@ -3,35 +3,43 @@ are accelerate's (``prepare``, ``accumulate``, ``backward``, ``reduce``/``gather
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import signal
+import sys
 import threading
 import time
-import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
-from muppet.backbone import Backbone, load_config, resolve_model_path
-from muppet.config import PrefinetuneConfig
+from muppet.backbone import load_config, resolve_model_path
+from muppet.config import PrefinetuneConfig, read_yaml_mapping
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
-from muppet.errors import ConfigError, MuppetError
+from muppet.errors import ConfigError, DataError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.integrations import hub_push
-from muppet.model import MultiTaskModel, remove_head_parametrizations, spectral_normalize_heads
+from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TaskSpec
-from muppet.train.checkpoint import latest_checkpoint, read_state, save_checkpoint
+from muppet.train.checkpoint import (
+    latest_checkpoint,
+    read_state,
+    save_checkpoint,
+    set_aside,
+    usable_checkpoints,
+    write_json_atomic,
+)
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
-from muppet.train.objective import TaskStats, embedding_noise, merge_stats
+from muppet.train.resume import check_resume, describe
+from muppet.train.runfolder import any_process, check_free_space, clear, own_folder, present
+from muppet.train.skeleton import MetricWindow, UpdateGuard, advance, build_model, optimization, regularize
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 logger = logging.getLogger(__name__)
@@ -48,9 +56,14 @@ def feature_settings(cfg: Any) -> FeatureSettings:
     )
 
 
-def check_backbone(specs: Sequence[TaskSpec], model_name: str, trust_remote_code: bool) -> None:
-    """Refuse, before reading any data, tasks the backbone cannot serve."""
+def check_backbone(specs: Sequence[TaskSpec], model_name: str, trust_remote_code: bool, max_length: int | None = None) -> None:
+    """Refuse, before reading any data, tasks the backbone cannot serve and rows longer than
+    its position embeddings (an index error deep in the first forward pass otherwise)."""
     config = load_config(model_name, trust_remote_code)
+    positions = getattr(config, "max_position_embeddings", None)
+    if max_length is not None and isinstance(positions, int) and max_length > positions:
+        raise ConfigError(f"max_length={max_length} exceeds the {positions} positions of {model_name} "
+                          f"(max_position_embeddings); use max_length <= {positions}")
     if getattr(config, "is_encoder_decoder", False):
         return
     bad = [f"{s.name} ({s.family})" for s in specs if get_family(s.family).needs_decoder]
@@ -74,14 +87,17 @@ def load_tokenizer(model_name: str, specs: Sequence[TaskSpec], trust_remote_code
     return tokenizer
 
 
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases and normalisation weights."""
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+def check_not_empty(tasks: Sequence[TaskData]) -> None:
+    """A task with no training features or no evaluation examples would train or score nothing."""
+    for t in tasks:
+        if not len(t.train):
+            raise DataError(f"task {t.name!r}: its training split has no usable examples ({t.source}); "
+                            "check the file (empty or header-only?) or drop the task")
+        if not t.eval_records:
+            where = (f"its {t.eval_split} split" if not t.eval_split.startswith("held-out")
+                     else "the held-out slice carved from its training split")
+            raise DataError(f"task {t.name!r}: {where} has no examples ({t.source}); check the file, or for a "
+                            "held-out slice raise heldout_fraction")
 
 
 def evaluate_all(
@@ -133,10 +149,6 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class TrainingError(MuppetError):
-    """The run cannot go on (e.g. repeated non-finite losses); the message says what to do."""
-
-
 def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
     if log is not None:  # only the main process writes metrics.jsonl
         log.write(row)
@@ -159,36 +171,140 @@ def restore_stop_handlers(previous: dict[int, Any]) -> None:
 
 def stop_requested(received: list[int], accelerator: Any) -> bool:
     """Whether any process was asked to stop (all processes then stop at the same update)."""
-    flag = torch.tensor([float(bool(received))], device=accelerator.device)
-    if accelerator.num_processes > 1:
-        flag = accelerator.reduce(flag, reduction="sum")
-    return bool(flag.item())
+    return any_process(bool(received), accelerator)
+
+
+# What a pre-finetuning run writes into its output_dir (overwrite=true removes exactly these).
+RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export")
+
+
+@dataclass
+class ResumePoint:
+    path: Path
+    step: int
+    state: dict[str, Any]
+    changes: dict[str, tuple[Any, Any]]
+    skipped: list[str]  # newer checkpoints that were incomplete, with why
+
+
+def resume_point(cfg: PrefinetuneConfig, out: Path, names: Sequence[str], shards: int) -> ResumePoint | None:
+    """The checkpoint this run continues from, checked against the config before any model or
+    data is loaded; None for a fresh run (which must not replace a run unasked)."""
+    if cfg.resume and cfg.overwrite:
+        raise ConfigError("resume=true and overwrite=true contradict each other: continue the run or replace it")
+    held = present(out, RUN_FILES)
+    if not cfg.resume:
+        if held and not cfg.overwrite:
+            raise ConfigError(f"{out} already holds a run ({', '.join(held)}): pass resume=true to continue it "
+                              "or overwrite=true to replace it (its files are deleted first)")
+        return None
+    path, skipped = usable_checkpoints(out)
+    if path is None:
+        if skipped or "results.json" in held:
+            why = "; ".join(skipped) or "it has results.json but no checkpoint"
+            raise ConfigError(f"resume: {out} holds no usable checkpoint ({why}); pass overwrite=true to start again")
+        return None
+    state = read_state(path)
+    if list(state.get("tasks", [])) != list(names):
+        old, new = state.get("tasks", []), list(names)
+        raise ConfigError(
+            f"resume: checkpoint {path} was trained on other tasks (added: {sorted(set(new) - set(old)) or 'none'}, "
+            f"removed: {sorted(set(old) - set(new)) or 'none'}{'' if set(old) != set(new) else ', order changed'}); "
+            "resume with the same tasks, or start a new run in another output_dir"
+        )
+    if state.get("shards", shards) != shards:
+        raise ConfigError(f"resume: checkpoint {path} was trained with {state['shards']} shards per update "
+                          f"(processes x grad_accum_steps), this run has {shards}; resume with the same")
+    saved = state.get("config") or read_yaml_mapping(out / "config.yaml", "the run's config")
+    changes = check_resume(saved, cfg.to_dict(), int(state["step"]), path)
+    return ResumePoint(path, int(state["step"]), state, changes, skipped)
+
+
+def announce_resume(point: ResumePoint, out: Path, max_steps: int, log: MetricsLog | None) -> None:
+    """Say (and log) which checkpoint the run continues from, what it skipped and what changed."""
+    notes = [f"resuming from {point.path} (update {point.step} of {max_steps})"]
+    if point.skipped:
+        notes.append(f"fell back past incomplete checkpoints, set aside as broken-step_*: {'; '.join(point.skipped)}")
+    if describe(point.changes):
+        notes.append(f"changed: {describe(point.changes)}")
+    print("muppet: " + "; ".join(notes), file=sys.stderr, flush=True)
+    log_row(log, {"step": point.step, "resumed_from": point.path.name, "skipped_checkpoints": point.skipped,
+                  "changed": {k: list(v) for k, v in point.changes.items()}})
 
 
 def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
-    from accelerate.utils import set_seed
-    from transformers import get_linear_schedule_with_warmup
-
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
     specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
-    check_backbone(specs, cfg.model, cfg.trust_remote_code)
+    check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     if cfg.push_to_hub:
         hub_push.check_can_push()
-    accelerator, _ = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
-    resume_from = latest_checkpoint(out) if cfg.resume else None
-    if not cfg.resume and not cfg.overwrite and (out / "metrics.jsonl").exists():
-        raise ConfigError(f"{out} already holds a run: pass resume=true to continue it or overwrite=true to replace it")
+    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    if cfg.batching == "sequential" and cfg.max_steps < len(specs):
+        raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
+                          f"is less than the {len(specs)} tasks: some would never train; raise max_steps")
+    with own_folder(out, accelerator):
+        point = resume_point(cfg, out, [s.name for s in specs], shards)
+        return _prefinetune(cfg, specs, weights, downstream, accelerator, shards, point, started)
+
+
+@dataclass
+class Run:
+    """A pre-finetuning run set up and ready to fit: what every later stage reads."""
+
+    cfg: PrefinetuneConfig
+    out: Path
+    accelerator: Any
+    tasks: list[TaskData]
+    rates: Any
+    tokenizer: Any
+    settings: FeatureSettings
+    model: Any  # prepared by accelerate
+    optimizer: Any
+    scheduler: Any
+    sampler: MixtureSampler
+    stepper: Stepper
+    padding: int
+    shards: int
+    start: int
+    log: MetricsLog | None
+    show: bool
+    started: float
+
+    def evaluate(self) -> dict[str, dict[str, float]]:
+        return evaluate_all(self.model, self.tasks, self.settings, self.tokenizer, self.accelerator,
+                            self.cfg.eval_batch_size, self.show, self.padding)
+
+    def checkpoint(self, step: int) -> None:
+        state = {"tasks": [t.name for t in self.tasks], "sampler": self.sampler.state_dict(),
+                 "scheduler": self.scheduler.state_dict(), "shards": self.shards, "config": self.cfg.to_dict()}
+        save_checkpoint(self.accelerator, self.out, step, state, self.cfg.keep_checkpoints)
+
+
+def _prefinetune(
+    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
+    accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+) -> dict[str, Any]:
+    run = setup(cfg, specs, weights, downstream, accelerator, shards, point, started)
+    last_eval, stopped = fit(run)
+    if stopped is not None:
+        accelerator.end_training()
+        return {"step": stopped[0], "output_dir": str(run.out), "stopped": True, "results": None, "signal": stopped[1]}
+    return finish(run, specs, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
+
+
+def setup(
+    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
+    accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+) -> Run:
+    """Model, data, optimizer, sampler and resumed state; the old run is touched only at the end."""
+    out = Path(cfg.output_dir)
     show = cfg.progress and accelerator.is_local_main_process
-    set_seed(cfg.seed)
+    model = build_model(cfg, specs)
+    noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     settings = feature_settings(cfg)
-    backbone = Backbone.from_pretrained(cfg.model, cfg.trust_remote_code)
-    model = MultiTaskModel(backbone, specs, cfg.dropout)
-    if cfg.r3f is not None and cfg.r3f.spectral_norm:
-        spectral_normalize_heads(model)
-    noise = embedding_noise(cfg.r3f.eps, cfg.r3f.noise) if cfg.r3f is not None else None
     with accelerator.main_process_first():  # one process builds the caches, the others read them
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
@@ -197,9 +313,18 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
         )
+    check_not_empty(tasks)
+    # keep_checkpoints complete ones, plus the one being written
+    check_free_space(out, model, cfg.keep_checkpoints + 1, int(cfg.export), accelerator)
     if accelerator.is_main_process:
+        # Only now, with everything validated, is the old run touched.
+        if point is None and cfg.overwrite:
+            clear(out, RUN_FILES)
+        elif point is not None and point.skipped:
+            set_aside(out, point.step)
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.yaml")
+    accelerator.wait_for_everyone()
     # Rates count examples, not features: a QA example cut into many windows weighs as one.
     rates = sampling_rates([t.train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
@@ -207,145 +332,140 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
         seed=cfg.seed, examples_per_update=cfg.batch_size, batching=cfg.batching, max_steps=cfg.max_steps,
     )
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.max_steps), cfg.max_steps)
+    optimizer, scheduler = optimization(cfg, model, cfg.max_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
-    # The scheduler is not prepared (a prepared one steps once per process) and, like the
-    # sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
-    # nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True).
-    start = 0
-    if resume_from is not None:
-        accelerator.load_state(str(resume_from))
-        state = read_state(resume_from)
-        sampler.load_state_dict(state["sampler"])
-        scheduler.load_state_dict(state["scheduler"])
-        start = int(state["step"])
-        if start != sampler.step:
-            raise ConfigError(f"{resume_from}: sampler at update {sampler.step}, checkpoint says {start}")
+    start = resume_state(point, accelerator, sampler, scheduler)
     log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None) if accelerator.is_main_process else None
-    core: MultiTaskModel = accelerator.unwrap_model(model)
-
-    # --- training -----------------------------------------------------------------------------
+    if point is not None and accelerator.is_main_process:
+        announce_resume(point, out, cfg.max_steps, log)
+    announce_skipped(tasks, log if start == 0 else None, accelerator)
     stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
-                      cfg.max_grad_norm, noise, cfg.r3f.lambda_ if cfg.r3f is not None else 0.0, padding, cfg.max_tokens)
+                      cfg.max_grad_norm, noise, r3f_lambda, padding, cfg.max_tokens)
+    return Run(cfg, out, accelerator, tasks, rates, tokenizer, settings, model, optimizer, scheduler, sampler, stepper,
+               padding, shards, start, log, show, started)
 
+
+def resume_state(point: ResumePoint | None, accelerator: Any, sampler: MixtureSampler, scheduler: Any) -> int:
+    """Load the checkpoint into the prepared objects; the update to continue after (0: fresh).
+
+    The scheduler is not prepared (a prepared one steps once per process) and, like the
+    sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
+    nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True)."""
+    if point is None:
+        return 0
+    accelerator.load_state(str(point.path))
+    sampler.load_state_dict(point.state["sampler"])
+    scheduler.load_state_dict(point.state["scheduler"])
+    if point.step != sampler.step:
+        raise ConfigError(f"{point.path}: sampler at update {sampler.step}, checkpoint says {point.step}")
+    return point.step
+
+
+def announce_skipped(tasks: Sequence[TaskData], log: MetricsLog | None, accelerator: Any) -> None:
+    """Say how many malformed records on_bad_record=skip skipped (and log it once per run)."""
+    skipped = {t.name: t.skipped for t in tasks if t.skipped}
+    if skipped and accelerator.is_main_process:
+        print(f"muppet: on_bad_record=skip skipped {sum(skipped.values()):,} malformed record(s): "
+              + ", ".join(f"{k} {v:,}" for k, v in skipped.items()), file=sys.stderr, flush=True)
+        log_row(log, {"step": 0, "skipped_records": skipped})
+
+
+def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] | None]:
+    """The updates from ``run.start``: the last evaluation, and (update, signal) if it stopped early."""
+    cfg, accelerator = run.cfg, run.accelerator
     # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
     signals: list[int] = []
     previous = install_stop_handlers(signals)
-    window: TaskStats = {}
-    window_loss, window_updates, window_examples, window_tokens = 0.0, 0, 0, 0
-    window_start = time.perf_counter()
+    window = MetricWindow([t.name for t in run.tasks])
+    guard = UpdateGuard(cfg.max_bad_updates, lambda: latest_checkpoint(run.out))
     last_eval: dict[str, dict[str, float]] = {}
-    bad_streak = 0
-    bar = tqdm(total=cfg.max_steps, initial=start, desc="pre-finetuning", unit="update", disable=not show)
-    model.train()
+    bar = tqdm(total=cfg.max_steps, initial=run.start, desc="pre-finetuning", unit="update", disable=not run.show)
+    run.model.train()
     try:
-        for step in range(start + 1, cfg.max_steps + 1):
-            done = stepper.update(step, sampler.next_update())
-            update_loss, stats, n_features, n_tokens, bad = done.loss, done.stats, done.features, done.tokens, done.bad
-            with warnings.catch_warnings():  # a skipped first update: the schedule still advances
-                warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
-                scheduler.step()
-            if bad:
-                bad_streak += 1
-                log_row(log, {"step": step, "skipped_update": True, "nonfinite": sorted(bad)})
-                logger.warning("update %d skipped: non-finite loss or gradient in %s", step, ", ".join(sorted(bad)))
-                if bad_streak >= cfg.max_bad_updates:
-                    last = latest_checkpoint(out)
-                    raise TrainingError(
-                        f"{bad_streak} consecutive updates had a non-finite loss or gradient (last: {', '.join(sorted(bad))}); "
-                        f"stopping. The last good checkpoint is {last or 'none (no checkpoint was written yet)'}: lower lr, "
-                        "check the data of those tasks, or raise max_bad_updates."
-                    )
-            else:
-                bad_streak = 0
-                merge_stats(window, stats)
-                window_loss += update_loss
-                window_updates += 1
-                window_examples += n_features
-                window_tokens += n_tokens
-
-            if (step % cfg.log_every == 0 or step == cfg.max_steps) and window_updates:
-                names = [t.name for t in tasks]
-                packed = torch.tensor(
-                    [window.get(n, [0.0, 0.0, 0.0]) for n in names] + [[window_loss, window_examples, window_tokens]],
-                    dtype=torch.float64, device=accelerator.device,
-                )
-                packed = accelerator.reduce(packed, reduction="sum")
-                elapsed = max(time.perf_counter() - window_start, 1e-9)
-                loss_mean = float(packed[-1, 0]) / accelerator.num_processes / window_updates
-                row = {
-                    "step": step,
-                    "loss": loss_mean,
-                    "lr": scheduler.get_last_lr()[0],
-                    "examples_per_s": float(packed[-1, 1]) / elapsed,
-                    "tokens_per_s": float(packed[-1, 2]) / elapsed,
-                    "updates": window_updates,
-                    "elapsed_s": time.perf_counter() - started,  # since the run started, set-up included
-                    "tasks": {
-                        n: {"n": int(v[0]), "loss": float(v[1] / v[0]), "scaled_loss": float(v[2] / v[0])}
-                        for n, v in zip(names, packed[:-1].tolist()) if v[0] > 0
-                    },
-                }
-                log_row(log, row)
-                bar.set_postfix(loss=f"{loss_mean:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
-                window, window_loss, window_updates, window_examples, window_tokens = {}, 0.0, 0, 0, 0
-                window_start = time.perf_counter()
+        for step in range(run.start + 1, cfg.max_steps + 1):
+            done = run.stepper.update(step, run.sampler.next_update())
+            advance(run.scheduler)
+            if done.bad:
+                log_row(run.log, {"step": step, "skipped_update": True, "nonfinite": sorted(done.bad)})
+                logger.warning("update %d skipped: non-finite loss or gradient in %s", step, ", ".join(sorted(done.bad)))
+            if guard.check(step, done.bad, run.model, accelerator):
+                window.add(done)
+            if (step % cfg.log_every == 0 or step == cfg.max_steps) and window.updates:
+                row = window.row(step, run.scheduler.get_last_lr()[0], accelerator, run.started)
+                log_row(run.log, row)
+                bar.set_postfix(loss=f"{row['loss']:.3f}", ex_s=f"{row['examples_per_s']:.1f}")
             bar.update(1)
-
             if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.max_steps:
-                last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show, padding)
-                log_row(log, {"step": step, "dev": last_eval})
-                window_start = time.perf_counter()  # evaluation time is not training throughput
-            interrupted = stop_requested(signals, accelerator)
-            stopping = interrupted or (cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
+                last_eval = run.evaluate()
+                log_row(run.log, {"step": step, "dev": last_eval})
+                window.start = time.perf_counter()  # evaluation time is not training throughput
+            stopping = stop_requested(signals, accelerator) or (
+                cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
             if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
-                state = {"tasks": [t.name for t in tasks], "sampler": sampler.state_dict(), "scheduler": scheduler.state_dict()}
-                save_checkpoint(accelerator, out, step, state, cfg.keep_checkpoints)
-                window_start = time.perf_counter()
+                run.checkpoint(step)
+                window.start = time.perf_counter()
             if stopping and step < cfg.max_steps:
                 bar.close()
-                accelerator.end_training()
-                return {"step": step, "output_dir": str(out), "stopped": True, "results": None,
-                        "signal": signals[0] if signals else None}
+                return last_eval, (step, signals[0] if signals else None)
     finally:
         restore_stop_handlers(previous)
     bar.close()
-    if not last_eval:  # resumed a finished run: evaluate the restored weights
-        last_eval = evaluate_all(model, tasks, settings, tokenizer, accelerator, cfg.eval_batch_size, show, padding)
+    return last_eval, None
 
-    # --- results and export -----------------------------------------------------------------
-    rows = results_table(tasks, last_eval)
-    summary = {"step": cfg.max_steps, "output_dir": str(out), "results": rows}
-    if accelerator.is_main_process:
-        (out / "results.json").write_text(json.dumps({"step": cfg.max_steps, "dev": last_eval, "table": rows}, indent=2, default=float))
-        (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
-        if cfg.export:
-            remove_head_parametrizations(core)  # exported heads are plain linear layers
-            info = {
-                t.name: {
-                    "metric": t.family.metric_name(t.spec),
-                    "train_examples": t.train_records,
-                    "train_features": len(t.train),
-                    "eval_split": t.eval_split,
-                    "sampling_rate": float(rate),
-                    "dev": last_eval.get(t.name, {}),
-                    # for the transfer card: chance levels, the leakage outcome, the data's identity
-                    "eval_examples": row["n"], "chance": {"random": row["random"], "trivial": row["trivial"]},
-                    "dropped_leaks": t.dropped_leaks, "data": t.data_key,
-                }
-                for t, rate, row in zip(tasks, rates, rows)
-            }
-            mixture = {
-                "tasks": [t.name for t in tasks], "sampling": cfg.sampling, "batching": cfg.batching,
-                "loss_scaling": cfg.loss_scaling, "batch_size": cfg.batch_size,
-            }
-            summary["export"] = str(
-                export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
-                             task_info=info, mixture=mixture, config=cfg.to_dict())
-            )
-            if cfg.push_to_hub:
-                summary["pushed"] = hub_push.push(summary["export"], cfg.push_to_hub)
+
+def finish(run: Run, specs: Sequence[TaskSpec], last_eval: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """results.json/.md and the export; a failed write says how to redo it from the final checkpoint."""
+    out, accelerator = run.out, run.accelerator
+    rows = results_table(run.tasks, last_eval)
+    summary = {"step": run.cfg.max_steps, "output_dir": str(out), "results": rows}
+    try:
+        if accelerator.is_main_process:
+            core: MultiTaskModel = accelerator.unwrap_model(run.model)
+            write_outputs(run.cfg, out, run.tasks, run.rates, rows, last_eval, core, run.tokenizer, specs, summary)
+    except OSError as exc:
+        raise TrainingError(
+            f"writing the results or the export into {out} failed ({exc.strerror or exc}); the final checkpoint "
+            f"{latest_checkpoint(out)} is complete: free space and rerun with resume=true to evaluate and export it"
+        ) from None
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return summary
+
+
+def write_outputs(
+    cfg: PrefinetuneConfig, out: Path, tasks: Sequence[TaskData], rates: Any, rows: list[dict[str, Any]],
+    last_eval: dict[str, dict[str, float]], core: MultiTaskModel, tokenizer: Any, specs: Sequence[TaskSpec],
+    summary: dict[str, Any],
+) -> None:
+    """results.json/.md and the export (main process)."""
+    skipped = {t.name: t.skipped for t in tasks if t.skipped}  # on_bad_record=skip
+    write_json_atomic(out / "results.json", {"step": cfg.max_steps, "dev": last_eval, "table": rows,
+                                             "skipped_records": skipped})
+    (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
+    if cfg.export:
+        remove_head_parametrizations(core)  # exported heads are plain linear layers
+        info = {
+            t.name: {
+                "metric": t.family.metric_name(t.spec),
+                "train_examples": t.train_records,
+                "train_features": len(t.train),
+                "eval_split": t.eval_split,
+                "sampling_rate": float(rate),
+                "skipped_records": t.skipped,
+                "dev": last_eval.get(t.name, {}),
+                # for the transfer card: chance levels, the leakage outcome, the data's identity
+                "eval_examples": row["n"], "chance": {"random": row["random"], "trivial": row["trivial"]},
+                "dropped_leaks": t.dropped_leaks, "data": t.data_key,
+            }
+            for t, rate, row in zip(tasks, rates, rows)
+        }
+        mixture = {
+            "tasks": [t.name for t in tasks], "sampling": cfg.sampling, "batching": cfg.batching,
+            "loss_scaling": cfg.loss_scaling, "batch_size": cfg.batch_size,
+        }
+        summary["export"] = str(
+            export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
+                         task_info=info, mixture=mixture, config=cfg.to_dict())
+        )
+        if cfg.push_to_hub:
+            summary["pushed"] = hub_push.push(summary["export"], cfg.push_to_hub)

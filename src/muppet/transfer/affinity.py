@@ -65,7 +65,8 @@ def setup(cfg: AffinityConfig) -> AffinityRun:
 
     from muppet.backbone import Backbone
     from muppet.families import FeatureSettings
-    from muppet.train.loop import check_backbone, load_tokenizer, param_groups
+    from muppet.train.loop import check_backbone, load_tokenizer
+    from muppet.train.skeleton import param_groups
 
     candidates, _, targets = select(cfg.tasks, cfg.exclude, cfg.targets, cfg.data_dir)
     sources = {spec.name: entry for entry in cfg.tasks if is_task_file(entry)
