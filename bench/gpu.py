@@ -133,7 +133,7 @@ def run_muppet(name: str, max_length: int, mode: str, args: argparse.Namespace) 
     from muppet.backbone import Backbone
     from muppet.data.sampler import MixtureSampler, sampling_rates
     from muppet.model import MultiTaskModel
-    from muppet.train.loop import param_groups
+    from muppet.train.skeleton import param_groups
     from muppet.train.step import Stepper, make_accelerator
 
     fast = mode == "bf16_fast"
