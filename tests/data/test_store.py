@@ -183,3 +183,26 @@ def test_downstream_evaluation_texts_are_kept_out_of_training(data: Path, tmp_pa
         select(["tiny_cls"], [], ["tiny_cls"], str(data))
     with pytest.raises(UnknownNameError, match="unknown task or mixture .tiny_clz."):
         select(["tiny_cls"], ["tiny_clz"], [], str(data))
+
+
+def test_a_full_cache_disk_is_one_message_and_leaves_the_cache_usable(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import pyarrow as pa
+
+    spec = get_task("tiny_cls")
+    cache = tmp_path / "cache"
+    good = build_records(open_split(spec, "train", data), cache_dir=cache)  # one complete cache file
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pa.ipc, "new_stream", full)
+    with pytest.raises(DataError, match=r"cannot write the cache file .* \(No space left on device\): free space"):
+        build_records(open_split(spec, "dev", data), cache_dir=cache)
+    assert not [p for p in cache.rglob("*.tmp")]  # nothing half-written left behind
+    monkeypatch.undo()
+    again = build_records(open_split(spec, "train", data), cache_dir=cache)
+    assert again.cached and again.records() == good.records()

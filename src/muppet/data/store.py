@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from muppet.errors import DataError
 from muppet.families import FeatureSettings, get_family
 from muppet.families.base import Feature, Record
 from muppet.tasks.loading import Problem, SplitSource, group_hash, raise_problems, text_hash
@@ -52,16 +53,21 @@ def _write_arrow(path: Path, schema: dict[str, Any], batches: Iterable[list[dict
 
     features = Features(schema)
     arrow_schema = features.arrow_schema
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     count = 0
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_stream(sink, arrow_schema) as writer:
             for rows in batches:
                 if rows:
                     writer.write_batch(pa.RecordBatch.from_pylist(rows, schema=arrow_schema))
                     count += len(rows)
         os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk or an unwritable cache: nothing half-written is left behind, and the
+        # cached files already complete stay valid.
+        raise DataError(f"cannot write the cache file {path} ({exc.strerror or exc}): free space there, or point "
+                        "cache_dir (or $MUPPET_CACHE_DIR) at a disk with room, then rerun") from None
     finally:
         tmp.unlink(missing_ok=True)
     return count
