@@ -132,11 +132,12 @@ def results_table(tasks: Sequence[TaskData], results: dict[str, dict[str, float]
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    def pct(metric: str, v: float) -> str:
+    def pct(family: str, metric: str, v: float) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "-"
-        # accuracy-like metrics in [0, 1] read better as percentages; SQuAD/ROUGE already are
-        return f"{100 * v:.1f}" if metric in ("accuracy", "f1_macro", "mcc", "pearson", "spearman") else f"{v:.1f}"
+        # Fractions and correlations read better as points; the family declares which a metric is.
+        unit = get_family(family).metric_units.get(metric)
+        return f"{100 * v:.1f}" if unit in ("fraction", "correlation") else f"{v:.1f}"
 
     header = "| task | family | eval split | n | metric | score | random | trivial |"
     lines = [header, "|---|---|---|---|---|---|---|---|"]
@@ -144,7 +145,8 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         m = r["metric"]
         lines.append(
             f"| {r['task']} | {r['family']} | {r['eval_split']} | {r['n']} | {m} | "
-            f"{pct(m, r['score'])} | {pct(m, r['random'])} | {pct(m, r['trivial'])} |"
+            f"{pct(r['family'], m, r['score'])} | {pct(r['family'], m, r['random'])} | "
+            f"{pct(r['family'], m, r['trivial'])} |"
         )
     return "\n".join(lines)
 
