@@ -135,7 +135,7 @@ def _mixture(manifest: Mapping[str, Any]) -> list[str]:
     lines = [
         "## Mixture", "",
         "`data id`: the identity of the task's training records (a hash of the task's declaration and of its "
-        "source: file paths, sizes and modification times, or the hub dataset's fingerprint).", "",
+        "source: file paths, sizes and content hashes, or the hub dataset's fingerprint).", "",
         "| task | family | head | train examples | sampling rate | data id |",
         "|---|---|---|---|---|---|",
     ]
