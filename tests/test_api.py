@@ -38,6 +38,13 @@ def test_config_objects_and_yaml_paths_are_accepted(tiny_root: Path, tmp_path: P
     cfg.save(tmp_path / "c.yaml")
     assert resolve(PrefinetuneConfig, tmp_path / "c.yaml") == cfg
     assert resolve(PrefinetuneConfig, str(tmp_path / "c.yaml"), r3f={"eps": 1e-3}).r3f.eps == 1e-3
+    # task files in a YAML config resolve against its folder, as on the command line
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mine.yaml").write_text("name: mine\n")
+    (tmp_path / "sub" / "c.yaml").write_text("tasks: [mine.yaml]\n")
+    expected = str(tmp_path / "sub" / "mine.yaml")
+    assert resolve(PrefinetuneConfig, tmp_path / "sub" / "c.yaml").tasks == [expected]
+    assert PrefinetuneConfig.load(tmp_path / "sub" / "c.yaml").tasks == [expected]
 
 
 def test_bad_keywords_are_config_errors_with_the_nearest_names() -> None:

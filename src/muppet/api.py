@@ -15,8 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from muppet.config import FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig, merge, read_yaml_mapping
-from muppet.config.base import Config
+from muppet.config import FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig, merge
+from muppet.config.base import Config, read_config_file
 from muppet.errors import ConfigError
 
 C = TypeVar("C", bound=Config)
@@ -32,7 +32,7 @@ def resolve(cls: type[C], config: Source = None, **overrides: Any) -> C:
     elif isinstance(config, Mapping):
         base = config
     elif isinstance(config, (str, os.PathLike)):
-        base = read_yaml_mapping(config, "config file")
+        base = read_config_file(config)  # task files relative to the file, as `muppet CMD FILE` reads them
     elif config is None:
         base = {}
     else:

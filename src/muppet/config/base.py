@@ -150,8 +150,7 @@ class Config(BaseModel):
 
     @classmethod
     def load(cls: type[C], path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()) -> C:
-        data = read_yaml_mapping(path, "config file") if path is not None else {}
-        data = task_files_relative_to(data, Path(path).parent) if path is not None else data
+        data = read_config_file(path) if path is not None else {}
         return cls.from_dict(merge(data, parse_overrides(overrides)))
 
     @classmethod
@@ -210,6 +209,11 @@ def task_files_relative_to(data: Mapping[str, Any], folder: Path) -> dict[str, A
 
     return {k: task_files_relative_to(v, folder) if isinstance(v, Mapping) else resolve(v) if k in TASK_LIST_KEYS else v
             for k, v in data.items()}
+
+
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A config file's settings, with the task files it names resolved against its folder."""
+    return task_files_relative_to(read_yaml_mapping(path, "config file"), Path(path).parent)
 
 
 def load_yaml(text: str, where: str | os.PathLike[str]) -> Any:
