@@ -52,12 +52,16 @@ class AffinityRun:
     sketch: torch.Tensor  # sampled backbone coordinates
     rows: list[dict[str, Any]] = field(default_factory=list)
 
+    def slots(self, index: int, step: int, salt: int) -> list[tuple[int, int]]:
+        """``examples`` training features of task ``index``, a pure function of (seed, step, task, salt)."""
+        task = self.tasks[index]
+        n = len(task.train)
+        rng = np.random.default_rng([self.cfg.seed, step, task_key(task.name), salt])
+        return [(index, int(i)) for i in np.sort(rng.choice(n, size=min(self.cfg.examples, n), replace=False))]
+
     def batch(self, name: str, step: int, salt: int) -> Any:
         index = [t.name for t in self.tasks].index(name)
-        n = len(self.tasks[index].train)
-        rng = np.random.default_rng([self.cfg.seed, step, task_key(name), salt])
-        picks = np.sort(rng.choice(n, size=min(self.cfg.examples, n), replace=False))
-        return build_batch([(index, int(i)) for i in picks], self.tasks, self.model.backbone)
+        return build_batch(self.slots(index, step, salt), self.tasks, self.model.backbone)
 
 
 def setup(cfg: AffinityConfig) -> AffinityRun:
@@ -144,11 +148,7 @@ def measure(run: AffinityRun, step: int) -> None:
 
 def train_step(run: AffinityRun, step: int) -> float:
     """One co-training update on a batch of every task (candidates and targets alike)."""
-    slots = []
-    for index, task in enumerate(run.tasks):
-        n = len(task.train)
-        rng = np.random.default_rng([run.cfg.seed, step, task_key(task.name), TRAIN])
-        slots += [(index, int(i)) for i in np.sort(rng.choice(n, size=min(run.cfg.examples, n), replace=False))]
+    slots = [slot for index in range(len(run.tasks)) for slot in run.slots(index, step, TRAIN)]
     batch = build_batch(slots, run.tasks, run.model.backbone)
     run.optimizer.zero_grad(set_to_none=True)
     loss = _loss(run, batch)
@@ -184,6 +184,6 @@ def affinity(cfg: AffinityConfig) -> dict[str, Any]:
     run = setup(cfg)
     prepared = time.perf_counter() - started
     seconds = fit(run)
-    return write_outputs(run.rows, cfg, run.candidates, run.targets, run.sources,
+    return write_outputs(run.rows, cfg, run.targets, run.sources,
                          {"setup_s": round(prepared, 1), "measure_and_train_s": round(seconds, 1)})
 

@@ -27,10 +27,15 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return table.rename(columns={"count": "n"}).fillna({"std": 0.0})
 
 
+def ranked(table: pd.DataFrame, target: str, measure: str) -> pd.DataFrame:
+    """The rows of one (target, measure), best candidate first (ties by name)."""
+    rows = table[(table.target == target) & (table.measure == measure)]
+    return rows.sort_values(["mean", "candidate"], ascending=[False, True])
+
+
 def choose(table: pd.DataFrame, target: str, cfg: AffinityConfig) -> dict[str, float]:
     """The selected candidates for ``target`` with their sampling weights (1.0 unless weighted)."""
-    rows = table[(table.target == target) & (table.measure == cfg.measure)]
-    rows = rows.sort_values(["mean", "candidate"], ascending=[False, True])
+    rows = ranked(table, target, cfg.measure)
     if cfg.select == "top_k":
         return {c: 1.0 for c in rows.candidate[: cfg.top_k]}
     positive = rows[rows["mean"] > 0]
@@ -80,15 +85,13 @@ def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], c
     return "\n".join(lines) + "\n"
 
 
-def heatmaps(table: pd.DataFrame, candidates: Sequence[str], targets: Sequence[str], path: Path) -> None:
+def heatmaps(table: pd.DataFrame, targets: Sequence[str], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = [c for c, _ in sorted(
-        ((c, float(table[(table.candidate == c) & (table.target == ALL) & (table.measure == "lookahead")]["mean"].iloc[0]))
-         for c in candidates), key=lambda x: -x[1])]
+    order = list(ranked(table, ALL, "lookahead").candidate)
     panels = [("lookahead", [*targets, ALL], "lookahead affinity to targets"),
               ("cosine", [*targets, ALL], "gradient cosine with targets"),
               ("candidate_cosine", order, "gradient cosine between candidates (sampled coordinates)")]
@@ -109,8 +112,8 @@ def heatmaps(table: pd.DataFrame, candidates: Sequence[str], targets: Sequence[s
     plt.close(fig)
 
 
-def write_outputs(rows: Sequence[Mapping[str, Any]], cfg: AffinityConfig, candidates: Sequence[str],
-                  targets: Sequence[str], sources: Mapping[str, str], timing: Mapping[str, float]) -> dict[str, Any]:
+def write_outputs(rows: Sequence[Mapping[str, Any]], cfg: AffinityConfig, targets: Sequence[str],
+                  sources: Mapping[str, str], timing: Mapping[str, float]) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / "config.yaml")
@@ -125,7 +128,7 @@ def write_outputs(rows: Sequence[Mapping[str, Any]], cfg: AffinityConfig, candid
     for t in targets:
         mixture_file(out / f"mixture-{t}.yaml", f"affinity-{name}-{t}", chosen[t], sources, cfg, t)
     (out / "affinity.md").write_text(markdown(table, cfg, targets, chosen, timing), encoding="utf-8")
-    heatmaps(table, candidates, targets, out / "affinity.png")
+    heatmaps(table, targets, out / "affinity.png")
     summary = {"output_dir": str(out), "selected": chosen[ALL], "per_target": {t: chosen[t] for t in targets},
                **timing}
     (out / "affinity.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
