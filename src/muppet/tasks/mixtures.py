@@ -59,17 +59,16 @@ MIXTURES: Registry[Mixture] = Registry("mixture", builtins=_register_builtin)
 MIXTURE_KEYS = ("mixture", "description", "tasks", "weights")
 
 
-def is_mixture_file(path: str | os.PathLike[str]) -> bool:
-    """A YAML file declaring a mixture (a ``mixture:`` key), as ``muppet affinity`` writes them."""
+def mixture_file(path: str | os.PathLike[str]) -> Mixture | None:
+    """The mixture a YAML file declares, as ``muppet affinity`` writes them: ``mixture`` (name),
+    ``tasks`` (names or task files, relative to the file's folder), optional ``weights`` (task ->
+    rate multiplier) and ``description``. None for a file without ``mixture:`` (a task file)."""
     p = Path(path)
-    return p.is_file() and "mixture" in read_yaml_mapping(p, "mixture file")
-
-
-def load_mixture_file(path: str | os.PathLike[str]) -> Mixture:
-    """A mixture from a YAML file: ``mixture`` (name), ``tasks`` (names or task files, relative
-    to the file's folder), optional ``weights`` (task -> rate multiplier) and ``description``."""
-    p = Path(path)
+    if not p.is_file():
+        return None  # a task file that does not exist: its own loader says so
     data = read_yaml_mapping(p, "mixture file")
+    if "mixture" not in data:
+        return None
     for key in data:
         if key not in MIXTURE_KEYS:
             near = nearest(str(key), list(MIXTURE_KEYS))
@@ -111,9 +110,9 @@ def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tup
         raise ConfigError(f"tasks: {repeated} listed more than once")
     files: dict[str, str] = {}  # task name -> the task file in ``names`` that declared it
     for name in names:
-        if is_task_file(name) and is_mixture_file(name):
-            mixture = load_mixture_file(name)
-            members, mix_weights = mixture.resolve(data), dict(mixture.weights)
+        from_file = mixture_file(name) if is_task_file(name) else None
+        if from_file is not None:
+            members, mix_weights = from_file.resolve(data), dict(from_file.weights)
         elif is_task_file(name):
             declared = register_task_file(name).name
             if declared in files:
