@@ -59,9 +59,8 @@ def prepare(names: list[str], args: argparse.Namespace, max_train: int | None = 
 
 
 # --- 1. muppet against a plain loop -----------------------------------------------------------
-def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+def muppet_stepper(tasks: list[Any], args: argparse.Namespace) -> Any:
     from muppet.backbone import Backbone
-    from muppet.data.sampler import MixtureSampler, sampling_rates
     from muppet.model import MultiTaskModel
     from muppet.train.skeleton import param_groups
     from muppet.train.step import Stepper, make_accelerator
@@ -71,11 +70,20 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
     model = MultiTaskModel(Backbone.from_pretrained(args.model), [t.spec for t in tasks])
     optimizer = torch.optim.AdamW(param_groups(model, 0.01), lr=1e-5)
     model, optimizer = accelerator.prepare(model, optimizer)
+    return Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0, max_tokens=args.max_tokens)
+
+
+def muppet_run(stepper: Any, tasks: list[Any], args: argparse.Namespace, pass_cost: int | None = None) -> dict[str, Any]:
+    """The same ``args.updates`` updates (sampler seed 1) on every call, after ``args.warmup`` untimed ones."""
+    from muppet.data.sampler import MixtureSampler, sampling_rates
+    from muppet.train.step import default_pass_cost
+
+    stepper.pass_cost = default_pass_cost("cpu") if pass_cost is None else pass_cost
     rates = sampling_rates([t.train_records for t in tasks])
     sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
-                             examples_per_update=args.batch_size, batching="heterogeneous", max_steps=args.updates)
-    stepper = Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0, max_tokens=args.max_tokens)
-    model.train()
+                             examples_per_update=args.batch_size, batching="heterogeneous",
+                             max_steps=args.warmup + args.updates)
+    stepper.model.train()
     rows: list[list[int]] = []
     tokens = padded = examples = micro = 0
     elapsed = 0.0
@@ -93,52 +101,49 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
             for t, i in plan.examples:
                 rows.extend(tasks[t].train.get([i])[0]["rows"])
     return {"seconds": elapsed, "real_tokens": tokens, "padded_tokens": padded, "examples": examples,
-            "micro_batches_per_update": micro / args.updates,
+            "micro_batches_per_update": micro / args.updates, "pass_cost": stepper.pass_cost,
             "tokens_per_s": tokens / elapsed, "non_pad_fraction": tokens / padded,
-            "rows_per_batch": len(rows) / args.updates, "rows": rows, "model": accelerator.unwrap_model(model)}
+            "rows_per_batch": len(rows) / args.updates, "rows": rows}
 
 
-def plain_loop(rows: list[list[int]], rows_per_batch: int, args: argparse.Namespace) -> dict[str, Any]:
-    """forward + backward + AdamW on the same rows: sorted by length, pre-padded, one head."""
+def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    stepper = muppet_stepper(tasks, args)
+    return muppet_run(stepper, tasks, args) | {"model": stepper.accelerator.unwrap_model(stepper.model)}
+
+
+def against_plain(tasks: list[Any], args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """muppet (one row per ``--pass-costs`` value) and the plain loop, interleaved: each of
+    ``--repeats`` rounds runs every muppet variant and then the plain loop on the same rows, so
+    a burst of load on a shared machine hits one round, not one side; medians count."""
+    from plain import plain_loop
     from transformers import AutoModel
 
     from muppet.backbone import resolve_model_path
 
+    stepper = muppet_stepper(tasks, args)
+    first = muppet_run(stepper, tasks, args, args.pass_costs[0])  # also the warm-up of the first round
     torch.manual_seed(0)
-    backbone = AutoModel.from_pretrained(resolve_model_path(args.model))
-    head = torch.nn.Linear(backbone.config.hidden_size, 2)
-    params = list(backbone.parameters()) + list(head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=1e-5)
-    ordered = sorted(rows, key=len)
-    batches = []
-    for start in range(0, len(ordered), rows_per_batch):
-        chunk = ordered[start : start + rows_per_batch]
-        length = max(len(r) for r in chunk)
-        ids = torch.zeros((len(chunk), length), dtype=torch.long)
-        mask = torch.zeros((len(chunk), length), dtype=torch.long)
-        for j, r in enumerate(chunk):
-            ids[j, : len(r)] = torch.tensor(r)
-            mask[j, : len(r)] = 1
-        batches.append((ids, mask))
-    backbone.train()
-    targets = {n: torch.zeros(n, dtype=torch.long) for n in {b[0].shape[0] for b in batches}}
-    for ids, mask in batches[: args.warmup]:  # warm-up on the same shapes, untimed
-        loss = torch.nn.functional.cross_entropy(head(backbone(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]), targets[len(ids)])
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    start = time.perf_counter()
-    for ids, mask in batches:
-        states = backbone(input_ids=ids, attention_mask=mask).last_hidden_state
-        loss = torch.nn.functional.cross_entropy(head(states[:, 0]), targets[len(ids)])
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    elapsed = time.perf_counter() - start
-    real = sum(len(r) for r in rows)
-    fed = sum(b[0].numel() for b in batches)
-    return {"seconds": elapsed, "real_tokens": real, "tokens_per_s": real / elapsed, "non_pad_fraction": real / fed,
-            "batches": len(batches)}
+    loop = plain_loop(AutoModel.from_pretrained(resolve_model_path(args.model)), first["rows"],
+                      max(1, round(first["rows_per_batch"])), warmup=args.warmup)
+    real = sum(len(r) for r in first["rows"])
+    rounds: dict[str, list[dict[str, Any]]] = {f"pass_cost_{c}": [] for c in args.pass_costs}
+    plain_rates: list[float] = []
+    for round_ in range(args.repeats):
+        for cost in args.pass_costs:
+            run = muppet_run(stepper, tasks, args, cost)
+            rounds[f"pass_cost_{cost}"].append({k: v for k, v in run.items() if k != "rows"})
+        plain_rates.append(real / loop.run())
+        log(f"round {round_ + 1}: plain {plain_rates[-1]:.0f} tokens/s, "
+            + ", ".join(f"{k} {v[-1]['tokens_per_s']:.0f}" for k, v in rounds.items()))
+    out: dict[str, Any] = {"repeats": args.repeats, "plain": {
+        "tokens_per_s": float(np.median(plain_rates)), "tokens_per_s_rounds": plain_rates,
+        "non_pad_fraction": real / loop.padded_tokens, "batches": len(loop.batches)}}
+    for name, runs in rounds.items():
+        ratios = [r["tokens_per_s"] / p for r, p in zip(runs, plain_rates)]
+        out[name] = {**runs[0], "tokens_per_s": float(np.median([r["tokens_per_s"] for r in runs])),
+                     "tokens_per_s_rounds": [r["tokens_per_s"] for r in runs],
+                     "ratio_vs_plain": float(np.median(ratios)), "ratio_rounds": ratios}
+    return out, stepper.accelerator.unwrap_model(stepper.model)
 
 
 # --- 2. padding on the local mixture, heterogeneity on a small one ------------------------------
@@ -346,6 +351,7 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
 
 def main() -> None:
     from muppet.config import PrefinetuneConfig
+    from muppet.train.step import default_pass_cost
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(HERE / "out"))
@@ -358,6 +364,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--max-tokens", type=int, default=PrefinetuneConfig.model_fields["max_tokens"].default, help="padded tokens per micro-batch")
+    parser.add_argument("--pass-costs", type=int, nargs="+", default=[default_pass_cost("cpu")],
+                        help="muppet variants side by side (Stepper.pass_cost); the first is the headline ratio")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds of muppet and the plain loop; medians count")
     parser.add_argument("--eval-examples", type=int, default=100)
     parser.add_argument("--eval-batch-size", type=int, default=64)
     parser.add_argument("--eval-rounds", type=int, default=3, help="alternating timed rounds; the best of each side counts")
@@ -389,15 +398,13 @@ def main() -> None:
     }
     tokenizer, tasks = prepare(MIXED, args)
     if "plain" not in args.skip:
-        log("muppet updates on the mixed mixture")
-        ours = muppet_updates(tasks, args)
-        log("the plain loop on the same rows")
-        plain = plain_loop(ours["rows"], max(1, round(ours["rows_per_batch"])), args)
-        results["throughput"] = {"muppet": {k: v for k, v in ours.items() if k not in ("rows", "model")}, "plain": plain}
-        results["throughput_ratio_vs_plain"] = ours["tokens_per_s"] / plain["tokens_per_s"]
+        log("muppet updates and the plain loop, interleaved, on the mixed mixture")
+        throughput, model = against_plain(tasks, args)
+        results["throughput"] = throughput
+        results["throughput_ratio_vs_plain"] = throughput[f"pass_cost_{args.pass_costs[0]}"]["ratio_vs_plain"]
         if "eval" not in args.skip:
             log("evaluation")
-            ev = evaluation(ours["model"], tokenizer, tasks, args)
+            ev = evaluation(model, tokenizer, tasks, args)
             results["evaluation"] = ev
             results["eval_ratio_vs_plain"] = ev["muppet_examples_per_s"] / ev["plain_examples_per_s"]
     if "padding" not in args.skip:
@@ -432,10 +439,13 @@ def table(r: dict[str, Any]) -> str:
              fmt("mixed_updates_share", ">= mixed_updates_share_independent"),
              fmt("mixed_updates_share_independent", "(independent slot draws)")]
     if "throughput" in r:
-        m, p = r["throughput"]["muppet"], r["throughput"]["plain"]
-        lines.append(f"\nmuppet {m['tokens_per_s']:.0f} real tokens/s (non-pad {m['non_pad_fraction']:.3f}, "
-                     f"{m['micro_batches_per_update']:.1f} micro-batches per update), "
-                     f"plain loop {p['tokens_per_s']:.0f} (non-pad {p['non_pad_fraction']:.3f})")
+        p = r["throughput"]["plain"]
+        lines.append(f"\nplain loop {p['tokens_per_s']:.0f} real tokens/s (non-pad {p['non_pad_fraction']:.3f}); "
+                     f"medians of {r['throughput']['repeats']} interleaved rounds")
+        for name, m in r["throughput"].items():
+            if name.startswith("pass_cost_"):
+                lines.append(f"muppet {name}: {m['tokens_per_s']:.0f} real tokens/s, ratio {m['ratio_vs_plain']:.3f} "
+                             f"(non-pad {m['non_pad_fraction']:.3f}, {m['micro_batches_per_update']:.1f} micro-batches per update)")
     if "padding" in r:
         pad = r["padding"]
         lines.append(f"local mixture ({pad['tasks']} tasks): non-pad {pad['token_budget']:.3f} with token-budget micro-batches "
