@@ -33,7 +33,7 @@ from muppet.train.checkpoint import write_json_atomic
 from muppet.train.export import HEADS_FILE, export_model, head_state
 from muppet.train.loop import check_backbone, check_not_empty, feature_settings, load_tokenizer
 from muppet.train.runfolder import clear, own_folder
-from muppet.train.skeleton import UpdateGuard, advance, build_model, optimization, regularize
+from muppet.train.skeleton import UpdateGuard, advance, build_model, cache_builders_first, optimization, regularize
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 RESULTS_FILE = "results.json"
@@ -98,7 +98,7 @@ def finetune_data(cfg: FinetuneConfig, spec: TaskSpec, head: str, tokenizer: Any
         heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.eval_max_examples,
         seed=cfg.seed, train_selection=_selection(spec, cfg),
     )
-    with accelerator.main_process_first():
+    with cache_builders_first(accelerator, cfg.cache_dir, cfg.cache_shared):
         plans = [plan_task(spec, head, eval_split="dev", **common)]
         if cfg.evaluate_test and "test" in available_splits(spec, cfg.data_dir, cfg.source):
             plans.append(plan_task(spec, head, eval_split="test", **common))

@@ -39,7 +39,15 @@ from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog
 from muppet.train.resume import check_resume, describe
 from muppet.train.runfolder import any_process, check_free_space, clear, own_folder, present
-from muppet.train.skeleton import MetricWindow, UpdateGuard, advance, build_model, optimization, regularize
+from muppet.train.skeleton import (
+    MetricWindow,
+    UpdateGuard,
+    advance,
+    build_model,
+    cache_builders_first,
+    optimization,
+    regularize,
+)
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 logger = logging.getLogger(__name__)
@@ -307,7 +315,7 @@ def setup(
     noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     settings = feature_settings(cfg)
-    with accelerator.main_process_first():  # one process builds the caches, the others read them
+    with cache_builders_first(accelerator, cfg.cache_dir, cfg.cache_shared):
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
             protect=downstream,
