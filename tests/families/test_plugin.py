@@ -149,7 +149,7 @@ def test_an_outside_family_trains_evaluates_exports_and_reloads(
     cfg = PrefinetuneConfig.from_dict(dict(
         model=str(tiny_root / "tiny-bert"), tasks=["py_parity", str(task_file), "tiny_cls"],
         data_dir=str(tiny_root / "data"), output_dir=str(tmp_path / "run"), max_steps=3, batch_size=8, lr=1e-3,
-        max_length=32, progress=False, eval_max_examples=8, leakage="allow",
+        max_length=32, progress=False, max_eval_examples=8, leakage="allow",
     ))
     summary = prefinetune(cfg)
     results = {r["task"]: r for r in summary["results"]}

@@ -36,8 +36,8 @@ def one_update(tiny_root: Path, tasks: list[TaskData], max_tokens: int | None, a
     model = MultiTaskModel(Backbone.from_pretrained(str(tiny_root / "tiny-bert")), [t.spec for t in tasks], dropout=0.0)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
     model, optimizer = accelerator.prepare(model, optimizer)
-    sampler = MixtureSampler(TASKS, [len(t.train) for t in tasks], sampling_rates([t.train_records for t in tasks]),
-                             seed=4, examples_per_update=16, batching="heterogeneous", max_steps=1)
+    sampler = MixtureSampler(TASKS, [len(t.train) for t in tasks], sampling_rates([t.n_train_records for t in tasks]),
+                             seed=4, batch_size=16, batching="heterogeneous", max_steps=1)
     stepper = Stepper(accelerator, model, optimizer, tasks, 4, accum, scaling, max_grad_norm=0.0, max_tokens=max_tokens)
     result = stepper.update(1, sampler.next_update())
     return result, {k: v.detach().clone() for k, v in accelerator.unwrap_model(model).state_dict().items()}
