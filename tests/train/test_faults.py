@@ -50,6 +50,8 @@ def test_nonfinite_updates_are_skipped_then_stop_the_run(tiny_root: Path, tmp_pa
     skipped = [r for r in rows if r.get("skipped_update")]
     assert skipped and all(r["nonfinite"] == ["tiny_reg"] for r in skipped)
     assert all(r["step"] not in {s["step"] for s in skipped} for r in rows if "loss" in r)
+    assert len(skipped) <= 4  # only the updates whose tiny_reg loss was made NaN (loss calls 3-6)
+    assert max(r["step"] for r in rows if "loss" in r) == 8  # and training went on to the end
 
     monkeypatch.setattr(family, "loss", lambda logits, targets: original(logits, targets) * float("nan"))
     with pytest.raises(TrainingError, match="3 consecutive updates had a non-finite loss") as err:

@@ -10,7 +10,7 @@ import torch
 from muppet.backbone import Backbone
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
-from muppet.families import FeatureSettings
+from muppet.families import FeatureSettings, get_family
 from muppet.model import MultiTaskModel
 from muppet.tasks.spec import get_task
 from muppet.train.step import Stepper, UpdateResult, build_batch, make_accelerator
@@ -72,3 +72,33 @@ def test_padding_to_a_multiple_pads_every_collated_batch_and_changes_no_loss_or_
     assert wide.tokens == base.tokens and wide.loss == pytest.approx(base.loss, rel=1e-5)
     for k in w_base:
         torch.testing.assert_close(w_wide[k], w_base[k], rtol=1e-4, atol=1e-6)
+
+
+def test_an_update_with_a_non_finite_loss_changes_no_weight_and_no_optimizer_state(
+    tiny_root: Path, tasks: list[TaskData], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch.manual_seed(0)
+    accelerator, _ = make_accelerator(True, "fp32", 1, 16)
+    model = MultiTaskModel(Backbone.from_pretrained(str(tiny_root / "tiny-bert")), [t.spec for t in tasks], dropout=0.0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    sampler = MixtureSampler(TASKS, [len(t.train) for t in tasks], sampling_rates([t.n_train_records for t in tasks]),
+                             seed=4, batch_size=16, batching="heterogeneous", max_steps=9)
+    stepper = Stepper(accelerator, model, optimizer, tasks, 4, 1, "log", max_grad_norm=1.0, max_tokens=96)
+    start = {k: v.detach().clone() for k, v in accelerator.unwrap_model(model).state_dict().items()}
+    family = get_family("regression")  # tiny_reg's
+    finite = family.loss
+    monkeypatch.setattr(family, "loss", lambda logits, targets: finite(logits, targets) * float("nan"))
+    plan = sampler.next_update()
+    while "tiny_reg" not in {TASKS[t] for t in plan.tasks}:  # the first update that draws it
+        plan = sampler.next_update()
+    assert len(plan.tasks) > 1
+    skipped = stepper.update(sampler.step, plan)
+    assert skipped.bad == {"tiny_reg"}  # the other tasks' finite losses do not rescue the update
+    after = accelerator.unwrap_model(model).state_dict()
+    assert all(torch.equal(after[k], start[k]) for k in start)
+    assert not optimizer.state_dict()["state"]  # AdamW never stepped: no moments, no step count
+    assert all(p.grad is None for p in model.parameters())  # nothing left over for the next update
+    monkeypatch.setattr(family, "loss", finite)
+    applied = stepper.update(sampler.step + 1, sampler.next_update())
+    assert not applied.bad and any(not torch.equal(after[k], start[k]) for k in start)
