@@ -2,10 +2,11 @@
 
 1. muppet's pre-finetuning updates on a mixed-family mixture against a plain PyTorch loop
    (same backbone, same rows, pre-tokenized, sorted by length, pre-padded, one head): real
-   (non-pad) tokens per second, and their ratio;
+   (non-pad) tokens per second, and their ratio, interleaved update by update (--repeats
+   rounds, medians; --pass-costs: one muppet variant per pass cost);
 2. the fraction of non-pad tokens fed to the backbone on the `local` mixture, token-budget
    micro-batches against one pad-to-longest batch per update (sampler and arrangement only,
-   no model), and the share of updates with >= 2 tasks on rte, copa and squad_v1 against
+   no model; --padding-sample K tokenizes K examples per task instead of all), and the share of updates with >= 2 tasks on rte, copa and squad_v1 against
    independent slot-by-slot draws;
 3. muppet's batched evaluation against a plain no-grad loop: examples per second;
 4. step time and peak memory with 5, 20, 50 and 200 synthetic tasks (same examples in all);
@@ -112,56 +113,112 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
 
 
 def against_plain(tasks: list[Any], args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
-    """muppet (one row per ``--pass-costs`` value) and the plain loop, interleaved: each of
-    ``--repeats`` rounds runs every muppet variant and then the plain loop on the same rows, so
-    a burst of load on a shared machine hits one round, not one side; medians count."""
+    """muppet (one variant per ``--pass-costs`` value) and the plain loop on the same rows,
+    interleaved finely: for each update, every muppet variant runs it and then the plain loop
+    runs one of its batches, so a burst of load on a shared machine hits all sides alike.
+    ``--repeats`` rounds of that; the medians of the rounds count."""
     from plain import plain_loop
     from transformers import AutoModel
 
     from muppet.backbone import resolve_model_path
+    from muppet.data.sampler import MixtureSampler, sampling_rates
 
     stepper = muppet_stepper(tasks, args)
-    first = muppet_run(stepper, tasks, args, args.pass_costs[0])  # also the warm-up of the first round
+    rates = sampling_rates([t.n_train_records for t in tasks])
+    sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
+                             batch_size=args.batch_size, batching="heterogeneous", max_steps=args.updates)
+    plans = [sampler.next_update() for _ in range(args.updates)]
+    rows = [r for plan in plans for t, i in plan.examples for r in tasks[t].train.get([i])[0]["rows"]]
     torch.manual_seed(0)
-    loop = plain_loop(AutoModel.from_pretrained(resolve_model_path(args.model)), first["rows"],
-                      max(1, round(first["rows_per_batch"])), warmup=args.warmup)
-    real = sum(len(r) for r in first["rows"])
-    rounds: dict[str, list[dict[str, Any]]] = {f"pass_cost_{c}": [] for c in args.pass_costs}
-    plain_rates: list[float] = []
-    for round_ in range(args.repeats):
+    loop = plain_loop(AutoModel.from_pretrained(resolve_model_path(args.model)), rows,
+                      max(1, round(len(rows) / args.updates)), warmup=args.warmup)
+    stepper.model.train()
+    for step, plan in enumerate(plans[: args.warmup]):  # untimed, every variant
         for cost in args.pass_costs:
-            run = muppet_run(stepper, tasks, args, cost)
-            rounds[f"pass_cost_{cost}"].append({k: v for k, v in run.items() if k != "rows"})
-        plain_rates.append(real / loop.run())
-        log(f"round {round_ + 1}: plain {plain_rates[-1]:.0f} tokens/s, "
-            + ", ".join(f"{k} {v[-1]['tokens_per_s']:.0f}" for k, v in rounds.items()))
-    out: dict[str, Any] = {"repeats": args.repeats, "plain": {
-        "tokens_per_s": float(np.median(plain_rates)), "tokens_per_s_rounds": plain_rates,
+            stepper.pass_cost = cost
+            stepper.update(step, plan)
+    real = sum(len(r) for r in rows)
+    names = [f"pass_cost_{c}" for c in args.pass_costs]
+    rounds: dict[str, list[float]] = {name: [] for name in [*names, "plain"]}
+    counts: dict[str, dict[str, int]] = {name: {"padded": 0, "passes": 0} for name in names}
+    for round_ in range(args.repeats):
+        seconds = dict.fromkeys(rounds, 0.0)
+        loop.backbone.train()
+        for step, plan in enumerate(plans):
+            for name, cost in zip(names, args.pass_costs):
+                stepper.pass_cost = cost
+                start = time.perf_counter()
+                result = stepper.update(step, plan)
+                seconds[name] += time.perf_counter() - start
+                if round_ == 0:
+                    counts[name]["padded"] += result.padded
+                    counts[name]["passes"] += result.micro_batches
+            if step < len(loop.batches):
+                start = time.perf_counter()
+                loop.step(*loop.batches[step])
+                seconds["plain"] += time.perf_counter() - start
+        for batch in loop.batches[len(plans):]:  # rounding left a batch or two over
+            start = time.perf_counter()
+            loop.step(*batch)
+            seconds["plain"] += time.perf_counter() - start
+        for name in rounds:
+            rounds[name].append(real / seconds[name])
+        log(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.0f} tokens/s" for k, v in rounds.items()))
+    out: dict[str, Any] = {"repeats": args.repeats, "updates": args.updates, "real_tokens": real, "plain": {
+        "tokens_per_s": float(np.median(rounds["plain"])), "tokens_per_s_rounds": rounds["plain"],
         "non_pad_fraction": real / loop.padded_tokens, "batches": len(loop.batches)}}
-    for name, runs in rounds.items():
-        ratios = [r["tokens_per_s"] / p for r, p in zip(runs, plain_rates)]
-        out[name] = {**runs[0], "tokens_per_s": float(np.median([r["tokens_per_s"] for r in runs])),
-                     "tokens_per_s_rounds": [r["tokens_per_s"] for r in runs],
+    for name, cost in zip(names, args.pass_costs):
+        ratios = [m / p for m, p in zip(rounds[name], rounds["plain"])]
+        out[name] = {"pass_cost": cost, "tokens_per_s": float(np.median(rounds[name])), "tokens_per_s_rounds": rounds[name],
+                     "non_pad_fraction": real / counts[name]["padded"],
+                     "micro_batches_per_update": counts[name]["passes"] / args.updates,
                      "ratio_vs_plain": float(np.median(ratios)), "ratio_rounds": ratios}
     return out, stepper.accelerator.unwrap_model(stepper.model)
 
 
 # --- 2. padding on the local mixture, heterogeneity on a small one ------------------------------
+def local_lengths(args: argparse.Namespace) -> tuple[list[Any], list[int]]:
+    """The `local` mixture's tasks, tokenized in full or, with ``--padding-sample K``, a
+    stratified sample: K training examples per task (a uniform subset of each), and every
+    task's full training example count, which the sampling rates read."""
+    import dataclasses
+
+    from muppet.data.pipeline import featurize_plan, plan_tasks, subsample
+    from muppet.data.sampler import task_key
+    from muppet.families import FeatureSettings, get_family
+    from muppet.tasks.mixtures import expand
+    from muppet.train.loop import load_tokenizer
+
+    specs, _ = expand(["local"], args.data_dir)
+    tokenizer = load_tokenizer(args.model, specs)
+    heads = {s.name: get_family(s.family).head_key(s) for s in specs}
+    plans = plan_tasks(specs, heads, progress=False, data_dir=args.data_dir, cache_dir=args.cache_dir, max_eval_examples=1)
+    counts = [len(p.train_idx) for p in plans]
+    if args.padding_sample:
+        plans = [dataclasses.replace(p, train_idx=subsample(p.train_idx, args.padding_sample, task_key(p.spec.name)))
+                 for p in plans]
+    settings = FeatureSettings(max_length=args.max_length, doc_stride=args.max_length // 2)
+    return [featurize_plan(p, tokenizer, settings, cache_dir=args.cache_dir) for p in plans], counts
+
+
 def padding(args: argparse.Namespace) -> dict[str, Any]:
+    """Non-pad share of the tokens fed to the backbone, from the arrangement alone (no model):
+    real tokens over rows x longest row of every micro-batch ``arrange`` cuts."""
     from muppet.data.batching import arrange
     from muppet.data.sampler import MixtureSampler, sampling_rates
+    from muppet.train.step import default_pass_cost
 
-    _, tasks = prepare(["local"], args, max_train=None)
+    tasks, counts = local_lengths(args)
     stats = [t.train.row_stats() for t in tasks]
     longest, rows, real_tokens = [s[0] for s in stats], [s[1] for s in stats], [s[2] for s in stats]
-    rates = sampling_rates([t.n_train_records for t in tasks])
+    rates = sampling_rates(counts)
     out: dict[str, Any] = {}
     for name, budget in (("token_budget", args.max_tokens), ("random_pad_to_longest", None)):
         sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=3,
                                  batch_size=args.batch_size, batching="heterogeneous", max_steps=args.padding_updates)
         real = fed = passes = 0
         for _ in range(args.padding_updates):
-            for shard in arrange(sampler.next_update().examples, longest, rows, 1, budget):
+            for shard in arrange(sampler.next_update().examples, longest, rows, 1, budget, 1, default_pass_cost("cpu")):
                 for micro in shard:
                     real += sum(int(real_tokens[t][i]) for t, i in micro)
                     fed += sum(int(rows[t][i]) for t, i in micro) * max(int(longest[t][i]) for t, i in micro)
@@ -169,7 +226,8 @@ def padding(args: argparse.Namespace) -> dict[str, Any]:
         out[name] = real / fed
         out[f"{name}_micro_batches_per_update"] = passes / args.padding_updates
     out["tasks"] = len(tasks)
-    out["examples"] = int(sum(t.n_train_records for t in tasks))
+    out["examples"] = int(sum(counts))
+    out["tokenized_features"] = int(sum(len(t.train) for t in tasks))
     return out
 
 
@@ -371,6 +429,8 @@ def main() -> None:
     parser.add_argument("--eval-batch-size", type=int, default=64)
     parser.add_argument("--eval-rounds", type=int, default=3, help="alternating timed rounds; the best of each side counts")
     parser.add_argument("--padding-updates", type=int, default=400)
+    parser.add_argument("--padding-sample", type=int, default=None,
+                        help="tokenize this many training examples per task of the local mixture (default: all)")
     parser.add_argument("--scale-counts", type=int, nargs="*", default=[5, 20, 50, 200])
     parser.add_argument("--scale-examples", type=int, default=20000)
     parser.add_argument("--tasknet-examples", type=int, default=2000)

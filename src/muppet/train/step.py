@@ -87,9 +87,10 @@ def pad_multiple(requested: int | None, device: Any) -> int:
 
 def default_pass_cost(device: Any) -> int:
     """What one more backbone pass costs, in padded tokens' worth of time: ``arrange`` cuts an
-    update where the padding saved outweighs it. 32 on a CPU, where compute follows padded
-    tokens closely (bench/README.md compares values); a GPU pass pays kernel launches and
-    small-matrix inefficiency that 1024 is a guess at (no GPU was lent to measure it)."""
+    update where the padding saved outweighs it. 32 on a CPU: a pass cost 30-45 tokens' worth
+    in the quiet-machine measurements, and 32 beat 0 in every interleaved round of
+    bench/README.md ("fewest passes" in two of three); a GPU pass pays kernel launches and small-matrix inefficiency
+    that 1024 is a guess at (no GPU was lent to measure it)."""
     return 1024 if getattr(device, "type", str(device)) == "cuda" else 32
 
 
