@@ -66,3 +66,15 @@ def study(config: Source = None, /, **overrides: Any) -> dict[str, Any]:
     from muppet.study import run_study
 
     return run_study(resolve(StudyConfig, config, **overrides))
+
+
+def register_task(name: str, data: Any = None, /, **declaration: Any) -> Any:
+    """Declare a task from Python data: a pandas DataFrame or datasets Dataset (the training
+    split), or a mapping of split -> table (a DatasetDict too; ``validation`` is dev); or from
+    a Hub dataset with ``hub={path, revision, data_files, ...}``. Keywords: ``family``
+    (required), ``columns``, ``label_map``, ``labels``, ``label_range``, ``metric``,
+    ``description``, ``options``. Then name it in ``tasks=`` or ``task=`` like any task; see
+    the README's "Tasks from Python data". Returns the task's declaration."""
+    from muppet.tasks.memory import register_task as declare
+
+    return declare(name, data, **declaration)
