@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from muppet.config import FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig, merge
 from muppet.config.base import Config, read_config_file
 from muppet.errors import ConfigError
+from muppet.tasks.memory import register_task  # noqa: F401  (public: tasks from Python data)
 
 C = TypeVar("C", bound=Config)
 Source = Config | Mapping[str, Any] | str | os.PathLike[str] | None
@@ -66,15 +67,3 @@ def study(config: Source = None, /, **overrides: Any) -> dict[str, Any]:
     from muppet.study import run_study
 
     return run_study(resolve(StudyConfig, config, **overrides))
-
-
-def register_task(name: str, data: Any = None, /, **declaration: Any) -> Any:
-    """Declare a task from Python data: a pandas DataFrame or datasets Dataset (the training
-    split), or a mapping of split -> table (a DatasetDict too; ``validation`` is dev); or from
-    a Hub dataset with ``hub={path, revision, data_files, ...}``. Keywords: ``family``
-    (required), ``columns``, ``label_map``, ``labels``, ``label_range``, ``metric``,
-    ``description``, ``options``. Then name it in ``tasks=`` or ``task=`` like any task; see
-    the README's "Tasks from Python data". Returns the task's declaration."""
-    from muppet.tasks.memory import register_task as declare
-
-    return declare(name, data, **declaration)

@@ -204,6 +204,8 @@ def test_registration_errors_are_config_errors_naming_the_problem() -> None:
         (lambda: muppet.register_task("m", {"dev": df}, **CLS), "no train split"),
         (lambda: muppet.register_task("m", {"train": df, "dev": df, "validation": df}, **CLS), "given twice"),
         (lambda: muppet.register_task("m", df.to_dict("records"), **CLS), "expected a pandas DataFrame or a datasets"),
+        (lambda: muppet.register_task("m", datasets.Dataset.from_pandas(df).to_iterable_dataset(), **CLS),
+         "a streamed dataset has no content to hash"),
         (lambda: muppet.register_task("m", df, family="clasification", labels=LABELS), "did you mean 'classification'"),
         (lambda: muppet.register_task("m", df, family="classification"), "labels"),
         (lambda: muppet.register_task("m", family="classification", labels=LABELS), "give the task's data"),

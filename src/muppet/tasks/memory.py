@@ -47,13 +47,16 @@ def hasher() -> Any:
 
 def _kind(table: Any) -> str:
     """``DataFrame`` or ``Dataset`` (what a table is, for messages), else a ConfigError."""
-    kind = type(table).__name__
-    module = type(table).__module__.split(".")[0]
-    if (module, kind) in (("pandas", "DataFrame"), ("datasets", "Dataset")):
-        return kind
-    raise ConfigError(f"expected a pandas DataFrame or a datasets Dataset per split, got {module}.{kind}"
-                      + (" (a streamed dataset has no content to hash; load it without streaming)"
-                         if kind == "IterableDataset" else ""))
+    import datasets
+    import pandas as pd
+
+    if isinstance(table, pd.DataFrame):
+        return "DataFrame"
+    if isinstance(table, datasets.Dataset):
+        return "Dataset"
+    streamed = isinstance(table, datasets.IterableDataset)
+    raise ConfigError(f"expected a pandas DataFrame or a datasets Dataset per split, got {type(table).__name__}"
+                      + (" (a streamed dataset has no content to hash; load it without streaming)" if streamed else ""))
 
 
 def _splits(data: Any) -> dict[str, Any]:
