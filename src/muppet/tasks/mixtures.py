@@ -134,7 +134,7 @@ def expand_entries(
     task's options over a mixture's, wherever the two stand in the list."""
     if data_dir is not None and not os.path.isdir(data_dir):  # not a silent fall-back to the hub
         raise ConfigError(f"data_dir {str(data_dir)!r} is not a folder (it should hold one sub-folder per task)")
-    names = [entry_name(e) for e in entries]
+    names = names_of(entries)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ConfigError(f"tasks: {repeated} listed more than once")
