@@ -197,7 +197,7 @@ def test_task_entries_set_sampling_rates_and_caps_and_are_saved(tiny_root: Path,
     from muppet.data.sampler import sampling_rates
 
     entries = ["tiny_cls", {"name": "tiny_mc", "weight": 3.0, "max_examples": 10}, {"name": "tiny_reg", "weight": 0.5}]
-    cfg = config(tiny_root, tmp_path / "run", tasks=entries, max_examples_per_task=20, max_steps=2)
+    cfg = config(tiny_root, tmp_path / "run", tasks=entries, max_train_examples=20, max_steps=2)
     prefinetune(cfg)
     tasks = json.loads((tmp_path / "run" / "export" / "muppet.json").read_text())["tasks"]
     info = {t["name"]: t for t in tasks}

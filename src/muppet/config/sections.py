@@ -29,7 +29,7 @@ Lr = Annotated[float, Field(gt=0, description="AdamW peak learning rate (linear 
 NumBeams = Annotated[int, Field(gt=0, description="beams for summarization decoding at evaluation")]
 Leakage = Annotated[choice(*LEAKAGE), Field(description="a training text that is also evaluated in the run: error, "
                                                         "drop (the training copy) or allow")]
-EvalMaxExamples = Annotated[int | None, Field(gt=0, description="evaluation examples per task (a fixed subset, the "
+MaxEvalExamples = Annotated[int | None, Field(gt=0, description="evaluation examples per task (a fixed subset, the "
                                                                   "same for every run); null: the whole split")]
 
 
@@ -42,7 +42,7 @@ class TaskEntry(Config):
     weight: float = Field(1.0, gt=0, description="multiplies the task's sampling rate in prefinetune (a mixture member's "
                                                               "weight too)")
     max_examples: int | None = Field(None, ge=1, description="cap on the task's training examples (a fixed random "
-                                                             "subset); overrides max_examples_per_task")
+                                                             "subset); overrides max_train_examples")
 
     @property
     def plain(self) -> bool:
@@ -160,7 +160,7 @@ class DataSection(Config):
 class EvalSection(Config):
     title: ClassVar[str] = "Evaluation"
 
-    eval_max_examples: EvalMaxExamples = 1000
+    max_eval_examples: MaxEvalExamples = 1000
     eval_batch_size: int = Field(64, gt=0, description="rows per evaluation batch")
     max_answer_length: int = Field(30, gt=0, description="longest QA span, in tokens, considered when decoding")
     num_beams: NumBeams = 1
