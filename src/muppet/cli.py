@@ -28,11 +28,8 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
     summary = prefinetune(cfg)
-    if summary.get("stopped") and int(os.environ.get("RANK", "0")) == 0:
-        why = "on a signal" if summary.get("signal") else f"after update {summary['step']} (stop_after)"
-        print(f"\nStopped {why} at update {summary['step']}, checkpoint saved in {summary['output_dir']}/checkpoints; "
-              "continue with resume=true.")
-        return 130 if summary.get("signal") else 0
+    if summary.get("stopped"):
+        return _stopped(summary)
     if summary.get("results") is not None and int(os.environ.get("RANK", "0")) == 0:
         print(f"\nDev results after {summary['step']} updates ({summary['output_dir']}):\n")
         print(format_table(summary["results"]))
@@ -43,6 +40,15 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stopped(summary: dict[str, Any]) -> int:
+    """A run stopped with a checkpoint: say how to continue; 130 for a signal."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        why = "on a signal" if summary.get("signal") else f"after update {summary['step']} (stop_after)"
+        print(f"\nStopped {why} at update {summary['step']}, checkpoint saved in {summary['output_dir']}/checkpoints; "
+              "continue with resume=true.")
+    return 130 if summary.get("signal") else 0
+
+
 def _cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
@@ -50,6 +56,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 
     cfg = FinetuneConfig.load(*_config_args(args))
     result = finetune(cfg)
+    if result.get("stopped"):
+        return _stopped(result)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"\n{result['task']} ({result['n_train']:,} training examples, {result['steps']} updates, "
               f"best at {result['best_step']}, {result['seconds']:.0f} s)")
@@ -65,6 +73,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     cfg = SweepConfig.load(*_config_args(args))
     summary = sweep(cfg)
+    if summary["stopped"]:
+        why = "on a signal" if summary.get("signal") else "by stop_after"
+        print(f"Stopped {why} after {summary['ran']} cells run now; rerun the same command to continue (the "
+              f"stopped cell resumes from its checkpoint). Results so far: {summary['results']}")
+        return 130 if summary.get("signal") else 0
     print(f"{summary['cells']} cells: {summary['ran']} run now, {summary['skipped']} already done. "
           f"Results: {summary['results']}")
     return 0

@@ -97,8 +97,10 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
             return {"stopped": True, "run": stopped, "timings": timings}
         bar.set_postfix_str(f"sweep {name}")
         started = time.perf_counter()
-        sweep(sweep_cfg)
+        swept = sweep(sweep_cfg)
         record(f"sweeps/{name}", time.perf_counter() - started)
+        if swept["stopped"]:
+            return {"stopped": True, "run": f"sweep {name}", "timings": timings}
         report = write_report(sweep_cfg.output_dir, run_dirs=[str(cfg.run_dir(r)) for r in cfg.runs_of(sweep_cfg)])
         reports[name] = str(report.out_dir / "report.md")
         bar.update(1)

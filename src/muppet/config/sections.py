@@ -131,3 +131,17 @@ class EvalSection(Config):
     num_beams: NumBeams = 1
     max_new_tokens: int = Field(64, gt=0, description="summary tokens generated at evaluation")
 
+
+
+class CheckpointSection(Config):
+    title: ClassVar[str] = "Logging and checkpoints"
+
+    log_every: int = Field(10, gt=0, description="updates per metrics.jsonl row")
+    save_every: int = Field(0, ge=0, description="updates between checkpoints (0: only at the end)")
+    keep_checkpoints: int = Field(2, gt=0, description="complete checkpoints kept")
+    resume: bool = Field(False, description="continue from the last complete checkpoint (starts fresh when there is "
+                                            "none)")
+    stop_after: int | None = Field(None, gt=0, description="checkpoint and stop after this update (a job's time "
+                                                           "limit), then resume=true")
+    overwrite: bool = Field(False, description="start afresh in an output_dir that already holds a run (its files "
+                                               "are deleted first)")

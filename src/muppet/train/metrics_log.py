@@ -43,3 +43,8 @@ class MetricsLog:
 
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
+    if log is not None:  # only the main process writes metrics.jsonl
+        log.write(row)
