@@ -13,6 +13,7 @@ from muppet import __version__
 from muppet.config import DEFAULT_MODEL, Config, FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig
 from muppet.config.transfer import AffinityConfig
 from muppet.errors import MuppetError
+from muppet.tables import markdown_table
 
 
 def _config_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
@@ -111,12 +112,11 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
     )
-    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "
-          "| skipped (malformed) | cache |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for t in tasks:
-        print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
-              f"{t.dropped_leaks:,} | {t.filtered:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
+    header = ("task", "train examples", "train features", "eval examples", "eval split", "dropped (leakage)",
+              "filtered (hub)", "skipped (malformed)", "cache")
+    print("\n".join(markdown_table(header, [
+        (t.name, f"{t.train_records:,}", f"{len(t.train):,}", f"{len(t.eval_records):,}", t.eval_split,
+         f"{t.dropped_leaks:,}", f"{t.filtered:,}", f"{t.skipped:,}", "hit" if t.cached else "built") for t in tasks])))
     return 0
 
 
@@ -136,10 +136,7 @@ def _cmd_tasks_list(args: argparse.Namespace) -> int:
         hub = "-" if spec.hub is None else spec.hub.path + (f"/{spec.hub.name}" if spec.hub.name else "")
         local = ",".join(spec.local_splits(data_dir)) or ("-" if spec.local is None else "(not here)")
         rows.append((spec.name, spec.family, space if len(space) <= 40 else space[:37] + "...", local, hub))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print("\n".join(markdown_table(header, rows)))
     print(f"\n{len(rows)} tasks. Mixtures: {', '.join(MIXTURES.names())}")
     return 0
 

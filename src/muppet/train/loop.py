@@ -22,6 +22,7 @@ from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.integrations import hub_push
 from muppet.model import MultiTaskModel, remove_head_parametrizations
+from muppet.tables import markdown_table
 from muppet.tasks.mixtures import select
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import latest_checkpoint, save_checkpoint, write_json_atomic
@@ -141,16 +142,10 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         unit = get_family(family).metric_units.get(metric)
         return f"{100 * v:.1f}" if unit in ("fraction", "correlation") else f"{v:.1f}"
 
-    header = "| task | family | eval split | n | metric | score | random | trivial |"
-    lines = [header, "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        m = r["metric"]
-        lines.append(
-            f"| {r['task']} | {r['family']} | {r['eval_split']} | {r['n']} | {m} | "
-            f"{pct(r['family'], m, r['score'])} | {pct(r['family'], m, r['random'])} | "
-            f"{pct(r['family'], m, r['trivial'])} |"
-        )
-    return "\n".join(lines)
+    header = ("task", "family", "eval split", "n", "metric", "score", "random", "trivial")
+    return "\n".join(markdown_table(header, [
+        (r["task"], r["family"], r["eval_split"], r["n"], r["metric"],
+         *(pct(r["family"], r["metric"], r[k]) for k in ("score", "random", "trivial"))) for r in rows]))
 
 
 # What a pre-finetuning run writes into its output_dir (overwrite=true removes exactly these).
