@@ -34,6 +34,9 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in typing.get_args(annotation) if a is not type(None)]
         return " or ".join(names) + (" or null" if type(None) in typing.get_args(annotation) else "")
+    if origin is typing.Annotated:  # a choice: its values
+        values = [m.values for m in annotation.__metadata__ if isinstance(m, Choices)]
+        return " | ".join(values[0]) if values else _type_name(typing.get_args(annotation)[0])
     if origin is list:
         return f"list of {_type_name(typing.get_args(annotation)[0])}"
     if origin is dict:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 
 from muppet.config.base import Config, choice
+from muppet.integrations.trackers import TRACKERS
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 LOSS_SCALING = ("log", "none")
@@ -134,9 +135,12 @@ class EvalSection(Config):
 
 
 class CheckpointSection(Config):
-    title: ClassVar[str] = "Logging and checkpoints"
+    title: ClassVar[str] = "Logging, trackers and checkpoints"
 
     log_every: int = Field(10, gt=0, description="updates per metrics.jsonl row")
+    report_to: list[choice(*TRACKERS)] = Field([], description="experiment trackers (accelerate's) that get every "
+                                                               "metrics.jsonl row and the config; tensorboard writes "
+                                                               "to output_dir/trackers")
     save_every: int = Field(0, ge=0, description="updates between checkpoints (0: only at the end)")
     keep_checkpoints: int = Field(2, gt=0, description="complete checkpoints kept")
     resume: bool = Field(False, description="continue from the last complete checkpoint (starts fresh when there is "

@@ -30,6 +30,8 @@ from muppet.data.store import RecordStore, tokenizer_fingerprint
 from muppet.errors import ConfigError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.evaluation.splits import nested_subset
+from muppet.integrations import trackers
+from muppet.integrations.trackers import TRACKERS_DIR
 from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tasks.loading import available_splits
 from muppet.tasks.mixtures import expand
@@ -57,7 +59,7 @@ from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 RESULTS_FILE = "results.json"
 # What a fine-tune writes into its output_dir (overwrite=true removes exactly these).
-RUN_FILES = ("config.yaml", "metrics.jsonl", RESULTS_FILE, "checkpoints", "model")
+RUN_FILES = ("config.yaml", "metrics.jsonl", RESULTS_FILE, "checkpoints", "model", TRACKERS_DIR)
 # The best weights in a checkpoint saved after the best evaluation.
 BEST_FILE = "best.safetensors"
 # eval_every decides which weights early stopping keeps; the others only what is reported.
@@ -105,10 +107,12 @@ def _selection(spec: TaskSpec, cfg: FinetuneConfig):  # type: ignore[no-untyped-
 def finetune(cfg: FinetuneConfig) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(cfg.output_dir)
+    trackers.check_installed(cfg.report_to)
     specs, _ = expand([cfg.task], cfg.data_dir)
     spec = specs[0]
     check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
-    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size,
+                                           cfg.report_to, trackers.project_dir(out))
     with own_folder(out, accelerator):
         if (out / RESULTS_FILE).exists() and not cfg.overwrite:
             raise ConfigError(f"{out / RESULTS_FILE} holds a finished fine-tuning result: pass overwrite=true to "

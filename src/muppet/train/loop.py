@@ -20,7 +20,8 @@ from muppet.data.sampler import MixtureSampler, sampling_rates
 from muppet.errors import ConfigError, DataError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
-from muppet.integrations import hub_push
+from muppet.integrations import hub_push, trackers
+from muppet.integrations.trackers import TRACKERS_DIR
 from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tables import markdown_table
 from muppet.tasks.mixtures import select
@@ -149,18 +150,20 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 # What a pre-finetuning run writes into its output_dir (overwrite=true removes exactly these).
-RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export")
+RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export", TRACKERS_DIR)
 
 
 def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
+    trackers.check_installed(cfg.report_to)
     specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     if cfg.push_to_hub:
         hub_push.check_can_push()
-    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size,
+                                           cfg.report_to, trackers.project_dir(out))
     if cfg.batching == "sequential" and cfg.max_steps < len(specs):
         raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
                           f"is less than the {len(specs)} tasks: some would never train; raise max_steps")

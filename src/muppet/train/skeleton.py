@@ -18,6 +18,7 @@ import torch
 
 from muppet.backbone import Backbone
 from muppet.errors import TrainingError
+from muppet.integrations import trackers
 from muppet.model import MultiTaskModel, spectral_normalize_heads
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import set_aside
@@ -167,11 +168,13 @@ def prepare_folder(cfg: Any, out: Path, point: ResumePoint | None, run_files: Se
 
 def open_log(cfg: Any, out: Path, point: ResumePoint | None, start: int, max_steps: int, tasks: Sequence[Any],
              accelerator: Any) -> MetricsLog | None:
-    """metrics.jsonl (main process only; a resumed run drops the rows after its checkpoint),
-    with the resume and the skipped records announced and logged."""
+    """metrics.jsonl (main process only; a resumed run drops the rows after its checkpoint) and
+    the trackers of report_to, with the resume and the skipped records announced and logged."""
+    trackers.start(accelerator, cfg, start)
     if not accelerator.is_main_process:
         return None
-    log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None)
+    log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None,
+                     tracker=accelerator.log if cfg.report_to else None)
     if point is not None:
         announce_resume(point, max_steps, log)
     skipped = {t.name: t.skipped for t in tasks if t.skipped}
