@@ -61,10 +61,11 @@ def hyperparameters(config: Mapping[str, Any], prefix: str = "") -> dict[str, An
 
 def start(accelerator: Any, cfg: Any, start_step: int) -> None:
     """Open the trackers of ``cfg.report_to``; a resumed run drops what a crash left logged
-    after its checkpoint (TensorBoard's purge_step), as metrics.jsonl does."""
+    after its checkpoint (TensorBoard's purge_step), as metrics.jsonl does (resume=true without
+    a checkpoint starts at 0 and drops everything)."""
     if not cfg.report_to:
         return
-    kwargs = {"tensorboard": {"purge_step": start_step + 1}} if start_step and "tensorboard" in cfg.report_to else {}
+    kwargs = {"tensorboard": {"purge_step": start_step + 1}} if cfg.resume and "tensorboard" in cfg.report_to else {}
     accelerator.init_trackers(PROJECT, config=hyperparameters(cfg.to_dict()), init_kwargs=kwargs)
 
 
