@@ -140,3 +140,23 @@ def test_a_sweep_stopped_by_a_signal_continues_the_stopped_cell(tiny_root: Path,
     assert again["ran"] == 1 and again["skipped"] == 1 and not again["stopped"]
     assert values(tmp_path / "sweep") == values(tmp_path / "ref")
     assert not list((tmp_path / "sweep").rglob("checkpoints"))
+
+
+def test_free_space_counts_the_best_weights_a_checkpoint_may_carry(tiny_root: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import namedtuple
+
+    from muppet.tasks.spec import get_task
+    from muppet.train import runfolder
+    from muppet.train.skeleton import build_model
+
+    cfg = ft(tiny_root, tmp_path / "run", **SETTINGS)
+    model = build_model(cfg, [get_task("tiny_cls")])
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    # room for 3 checkpoints of weights + 2 moments and the export, not for the best weights beside them
+    free = weights * (3 * (cfg.keep_checkpoints + 1) + 1) + 1
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(runfolder.shutil, "disk_usage", lambda path: usage(10**12, 10**12 - free, free))
+    with pytest.raises(ConfigError, match="3 checkpoint\\(s\\) of weights and optimizer state, 1 export"):
+        finetune(cfg)
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()

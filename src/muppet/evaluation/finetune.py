@@ -247,7 +247,8 @@ def setup(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int, po
     settings = feature_settings(cfg)
     data = finetune_data(cfg, spec, model.head_keys[spec.name], tokenizer, settings, accelerator)
     train, test = data[0], (data[1] if len(data) > 1 else None)
-    check_free_space(out, model, cfg.keep_checkpoints + 1, int(cfg.save_model), accelerator)
+    # a checkpoint may carry the best weights beside the current ones: 4 copies of the weights
+    check_free_space(out, model, cfg.keep_checkpoints + 1, int(cfg.save_model), accelerator, per_checkpoint=4)
     prepare_folder(cfg, out, point, RUN_FILES, accelerator)
     per_epoch = math.ceil(len(train.train) / cfg.batch_size)
     steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
