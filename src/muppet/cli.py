@@ -110,12 +110,12 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         specs, heads, tokenizer, feature_settings(cfg), progress=cfg.progress, leakage=cfg.leakage,
         num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
-        max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+        max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
     )
     header = ("task", "train examples", "train features", "eval examples", "eval split", "dropped (leakage)",
               "filtered (hub)", "skipped (malformed)", "cache")
     print("\n".join(markdown_table(header, [
-        (t.name, f"{t.train_records:,}", f"{len(t.train):,}", f"{len(t.eval_records):,}", t.eval_split,
+        (t.name, f"{t.n_train_records:,}", f"{len(t.train):,}", f"{len(t.eval_records):,}", t.eval_split,
          f"{t.dropped_leaks:,}", f"{t.filtered:,}", f"{t.skipped:,}", "hit" if t.cached else "built") for t in tasks])))
     return 0
 

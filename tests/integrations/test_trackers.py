@@ -21,7 +21,7 @@ from muppet.train.metrics_log import read_metrics
 def cfg_dict(tiny_root: Path, out: Path, **kw: object) -> dict:
     base = dict(model=str(tiny_root / "tiny-bert"), tasks=["tiny_cls", "tiny_reg", "tiny_mc"],
                 data_dir=str(tiny_root / "data"), output_dir=str(out), max_steps=8, batch_size=6, lr=1e-3,
-                max_length=48, log_every=1, progress=False, seed=5, eval_max_examples=4)
+                max_length=48, log_every=1, progress=False, seed=5, max_eval_examples=4)
     return {**base, **kw}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from muppet.config import read_yaml_mapping
+from muppet.config.base import RENAMED
 from muppet.errors import ConfigError
 from muppet.train.checkpoint import read_state, usable_checkpoints
 from muppet.train.metrics_log import MetricsLog, log_row
@@ -36,8 +37,9 @@ def changed_keys(saved: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
 def check_resume(
     saved: Mapping[str, Any], new: Mapping[str, Any], step: int, checkpoint: Path, safe: frozenset[str] = SAFE_ON_RESUME,
 ) -> dict[str, tuple[Any, Any]]:
-    """The changed keys, when all of them are in ``safe``; else a ConfigError naming every refused one."""
-    changes = changed_keys(saved, new)
+    """The changed keys, when all of them are in ``safe``; else a ConfigError naming every refused one.
+    ``saved`` may name keys by their old names (a run from before a rename)."""
+    changes = changed_keys({RENAMED.get(k, k): v for k, v in saved.items()}, new)
     refused = []
     for key, (old, value) in changes.items():
         if key in safe:
