@@ -125,7 +125,7 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
 
     runs = []
     for name, run in cfg.run_configs.items():
-        specs, _, _ = select(run.tasks, run.exclude, run.downstream, run.data_dir)
+        specs = select(run.tasks, run.exclude, run.downstream, run.data_dir).specs
         runs.append((f"`{name}`", len(specs), run.max_steps, run.batching, run.loss_scaling,
                      "on" if run.r3f is not None else "off", _duration(timings.get(f"runs/{name}"))))
     lines += markdown_table(("run", "tasks", "updates", "batching", "loss scaling", "R3F", "wall time"), runs)
