@@ -45,6 +45,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # the lent machine runs from a copy of the tree, muppet not installed
+sys.path.insert(0, str(ROOT / "bench"))  # the plain loop it shares with bench/throughput.py
+from plain import plain_loop, sync  # noqa: E402
 
 PEAK_BF16_DENSE = {"NVIDIA H200": 989e12, "NVIDIA H100 80GB HBM3": 989e12}
 MODES = ("fp32", "bf16", "bf16_fast", "plain")
@@ -178,11 +180,6 @@ def run_muppet(name: str, max_length: int, mode: str, args: argparse.Namespace) 
     return finish(totals, config, params, accelerator.device, args) | {"rows": rows}
 
 
-def sync(device: Any) -> None:
-    if getattr(device, "type", "") == "cuda":
-        torch.cuda.synchronize()
-
-
 def finish(totals: dict[str, Any], config: Any, params: int, device: Any, args: argparse.Namespace) -> dict[str, Any]:
     flops = model_flops(config, params, totals["real_tokens"], totals["squares"])
     peak = PEAK_BF16_DENSE.get(torch.cuda.get_device_name() if device.type == "cuda" else "", float("nan"))
@@ -209,41 +206,13 @@ def run_plain(name: str, max_length: int, rows: list[np.ndarray], rows_per_batch
     config._attn_implementation = "sdpa"
     device = torch.device("cpu" if args.cpu or not torch.cuda.is_available() else "cuda")
     torch.manual_seed(0)
-    backbone = AutoModel.from_config(config).to(device)
+    backbone = AutoModel.from_config(config)
     params = sum(p.numel() for p in backbone.parameters())
-    head = torch.nn.Linear(config.hidden_size, 2).to(device)
-    forward = backbone if args.no_compile else torch.compile(backbone, dynamic=True)
-    fused = {"fused": True} if device.type == "cuda" else {}
-    optimizer = torch.optim.AdamW(list(backbone.parameters()) + list(head.parameters()), lr=1e-5, **fused)
-    ordered = sorted(rows, key=len)
-    batches = []
-    for start in range(0, len(ordered), rows_per_batch):
-        chunk = ordered[start : start + rows_per_batch]
-        width = -(-max(len(r) for r in chunk) // 8) * 8
-        ids = torch.full((len(chunk), width), config.pad_token_id or 0, dtype=torch.long)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for j, r in enumerate(chunk):
-            ids[j, : len(r)] = torch.from_numpy(r.astype(np.int64))
-            mask[j, : len(r)] = 1
-        batches.append((ids.to(device), mask.to(device), torch.zeros(len(chunk), dtype=torch.long, device=device)))
-
-    def step(ids: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=not args.smoke):
-            loss = torch.nn.functional.cross_entropy(head(forward(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]).float(), target)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    backbone.train()
-    for batch in batches[: max(args.warmup, 1)]:  # the same shapes, untimed (compilation)
-        step(*batch)
-    sync(device)
-    start = time.perf_counter()
-    for batch in batches:
-        step(*batch)
-    sync(device)
-    totals = {"real_tokens": sum(len(r) for r in rows), "padded_tokens": sum(b[0].numel() for b in batches),
-              "squares": sum(len(r) ** 2 for r in rows), "micro_batches": len(batches), "seconds": time.perf_counter() - start}
+    loop = plain_loop(backbone, rows, rows_per_batch, pad_token_id=config.pad_token_id or 0, pad_to_multiple_of=8,
+                      device=device, bf16=not args.smoke, compile=not args.no_compile, warmup=args.warmup)
+    seconds = loop.run()
+    totals = {"real_tokens": sum(len(r) for r in rows), "padded_tokens": loop.padded_tokens,
+              "squares": sum(len(r) ** 2 for r in rows), "micro_batches": len(loop.batches), "seconds": seconds}
     return finish(totals, config, params, device, args)
 
 

@@ -2,10 +2,11 @@
 
 1. muppet's pre-finetuning updates on a mixed-family mixture against a plain PyTorch loop
    (same backbone, same rows, pre-tokenized, sorted by length, pre-padded, one head): real
-   (non-pad) tokens per second, and their ratio;
+   (non-pad) tokens per second, and their ratio, interleaved update by update (--repeats
+   rounds, medians; --pass-costs: one muppet variant per pass cost);
 2. the fraction of non-pad tokens fed to the backbone on the `local` mixture, token-budget
    micro-batches against one pad-to-longest batch per update (sampler and arrangement only,
-   no model), and the share of updates with >= 2 tasks on rte, copa and squad_v1 against
+   no model; --padding-sample K tokenizes K examples per task instead of all), and the share of updates with >= 2 tasks on rte, copa and squad_v1 against
    independent slot-by-slot draws;
 3. muppet's batched evaluation against a plain no-grad loop: examples per second;
 4. step time and peak memory with 5, 20, 50 and 200 synthetic tasks (same examples in all);
@@ -59,9 +60,8 @@ def prepare(names: list[str], args: argparse.Namespace, max_train: int | None = 
 
 
 # --- 1. muppet against a plain loop -----------------------------------------------------------
-def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+def muppet_stepper(tasks: list[Any], args: argparse.Namespace) -> Any:
     from muppet.backbone import Backbone
-    from muppet.data.sampler import MixtureSampler, sampling_rates
     from muppet.model import MultiTaskModel
     from muppet.train.skeleton import param_groups
     from muppet.train.step import Stepper, make_accelerator
@@ -71,11 +71,20 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
     model = MultiTaskModel(Backbone.from_pretrained(args.model), [t.spec for t in tasks])
     optimizer = torch.optim.AdamW(param_groups(model, 0.01), lr=1e-5)
     model, optimizer = accelerator.prepare(model, optimizer)
+    return Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0, max_tokens=args.max_tokens)
+
+
+def muppet_run(stepper: Any, tasks: list[Any], args: argparse.Namespace, pass_cost: int | None = None) -> dict[str, Any]:
+    """The same ``args.updates`` updates (sampler seed 1) on every call, after ``args.warmup`` untimed ones."""
+    from muppet.data.sampler import MixtureSampler, sampling_rates
+    from muppet.train.step import default_pass_cost
+
+    stepper.pass_cost = default_pass_cost("cpu") if pass_cost is None else pass_cost
     rates = sampling_rates([t.n_train_records for t in tasks])
     sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
-                             batch_size=args.batch_size, batching="heterogeneous", max_steps=args.updates)
-    stepper = Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0, max_tokens=args.max_tokens)
-    model.train()
+                             batch_size=args.batch_size, batching="heterogeneous",
+                             max_steps=args.warmup + args.updates)
+    stepper.model.train()
     rows: list[list[int]] = []
     tokens = padded = examples = micro = 0
     elapsed = 0.0
@@ -93,70 +102,123 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
             for t, i in plan.examples:
                 rows.extend(tasks[t].train.get([i])[0]["rows"])
     return {"seconds": elapsed, "real_tokens": tokens, "padded_tokens": padded, "examples": examples,
-            "micro_batches_per_update": micro / args.updates,
+            "micro_batches_per_update": micro / args.updates, "pass_cost": stepper.pass_cost,
             "tokens_per_s": tokens / elapsed, "non_pad_fraction": tokens / padded,
-            "rows_per_batch": len(rows) / args.updates, "rows": rows, "model": accelerator.unwrap_model(model)}
+            "rows_per_batch": len(rows) / args.updates, "rows": rows}
 
 
-def plain_loop(rows: list[list[int]], rows_per_batch: int, args: argparse.Namespace) -> dict[str, Any]:
-    """forward + backward + AdamW on the same rows: sorted by length, pre-padded, one head."""
+def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    stepper = muppet_stepper(tasks, args)
+    return muppet_run(stepper, tasks, args) | {"model": stepper.accelerator.unwrap_model(stepper.model)}
+
+
+def against_plain(tasks: list[Any], args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """muppet (one variant per ``--pass-costs`` value) and the plain loop on the same rows,
+    interleaved finely: for each update, every muppet variant runs it and then the plain loop
+    runs one of its batches, so a burst of load on a shared machine hits all sides alike.
+    ``--repeats`` rounds of that; the medians of the rounds count."""
+    from plain import plain_loop
     from transformers import AutoModel
 
     from muppet.backbone import resolve_model_path
+    from muppet.data.sampler import MixtureSampler, sampling_rates
 
+    stepper = muppet_stepper(tasks, args)
+    rates = sampling_rates([t.n_train_records for t in tasks])
+    sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
+                             batch_size=args.batch_size, batching="heterogeneous", max_steps=args.updates)
+    plans = [sampler.next_update() for _ in range(args.updates)]
+    rows = [r for plan in plans for t, i in plan.examples for r in tasks[t].train.get([i])[0]["rows"]]
     torch.manual_seed(0)
-    backbone = AutoModel.from_pretrained(resolve_model_path(args.model))
-    head = torch.nn.Linear(backbone.config.hidden_size, 2)
-    params = list(backbone.parameters()) + list(head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=1e-5)
-    ordered = sorted(rows, key=len)
-    batches = []
-    for start in range(0, len(ordered), rows_per_batch):
-        chunk = ordered[start : start + rows_per_batch]
-        length = max(len(r) for r in chunk)
-        ids = torch.zeros((len(chunk), length), dtype=torch.long)
-        mask = torch.zeros((len(chunk), length), dtype=torch.long)
-        for j, r in enumerate(chunk):
-            ids[j, : len(r)] = torch.tensor(r)
-            mask[j, : len(r)] = 1
-        batches.append((ids, mask))
-    backbone.train()
-    targets = {n: torch.zeros(n, dtype=torch.long) for n in {b[0].shape[0] for b in batches}}
-    for ids, mask in batches[: args.warmup]:  # warm-up on the same shapes, untimed
-        loss = torch.nn.functional.cross_entropy(head(backbone(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]), targets[len(ids)])
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    start = time.perf_counter()
-    for ids, mask in batches:
-        states = backbone(input_ids=ids, attention_mask=mask).last_hidden_state
-        loss = torch.nn.functional.cross_entropy(head(states[:, 0]), targets[len(ids)])
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    elapsed = time.perf_counter() - start
+    loop = plain_loop(AutoModel.from_pretrained(resolve_model_path(args.model)), rows,
+                      max(1, round(len(rows) / args.updates)), warmup=args.warmup)
+    stepper.model.train()
+    for step, plan in enumerate(plans[: args.warmup]):  # untimed, every variant
+        for cost in args.pass_costs:
+            stepper.pass_cost = cost
+            stepper.update(step, plan)
     real = sum(len(r) for r in rows)
-    fed = sum(b[0].numel() for b in batches)
-    return {"seconds": elapsed, "real_tokens": real, "tokens_per_s": real / elapsed, "non_pad_fraction": real / fed,
-            "batches": len(batches)}
+    names = [f"pass_cost_{c}" for c in args.pass_costs]
+    rounds: dict[str, list[float]] = {name: [] for name in [*names, "plain"]}
+    counts: dict[str, dict[str, int]] = {name: {"padded": 0, "passes": 0} for name in names}
+    for round_ in range(args.repeats):
+        seconds = dict.fromkeys(rounds, 0.0)
+        loop.backbone.train()
+        for step, plan in enumerate(plans):
+            for name, cost in zip(names, args.pass_costs):
+                stepper.pass_cost = cost
+                start = time.perf_counter()
+                result = stepper.update(step, plan)
+                seconds[name] += time.perf_counter() - start
+                if round_ == 0:
+                    counts[name]["padded"] += result.padded
+                    counts[name]["passes"] += result.micro_batches
+            if step < len(loop.batches):
+                start = time.perf_counter()
+                loop.step(*loop.batches[step])
+                seconds["plain"] += time.perf_counter() - start
+        for batch in loop.batches[len(plans):]:  # rounding left a batch or two over
+            start = time.perf_counter()
+            loop.step(*batch)
+            seconds["plain"] += time.perf_counter() - start
+        for name in rounds:
+            rounds[name].append(real / seconds[name])
+        log(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.0f} tokens/s" for k, v in rounds.items()))
+    out: dict[str, Any] = {"repeats": args.repeats, "updates": args.updates, "real_tokens": real, "plain": {
+        "tokens_per_s": float(np.median(rounds["plain"])), "tokens_per_s_rounds": rounds["plain"],
+        "non_pad_fraction": real / loop.padded_tokens, "batches": len(loop.batches)}}
+    for name, cost in zip(names, args.pass_costs):
+        ratios = [m / p for m, p in zip(rounds[name], rounds["plain"])]
+        out[name] = {"pass_cost": cost, "tokens_per_s": float(np.median(rounds[name])), "tokens_per_s_rounds": rounds[name],
+                     "non_pad_fraction": real / counts[name]["padded"],
+                     "micro_batches_per_update": counts[name]["passes"] / args.updates,
+                     "ratio_vs_plain": float(np.median(ratios)), "ratio_rounds": ratios}
+    return out, stepper.accelerator.unwrap_model(stepper.model)
 
 
 # --- 2. padding on the local mixture, heterogeneity on a small one ------------------------------
+def local_lengths(args: argparse.Namespace) -> tuple[list[Any], list[int]]:
+    """The `local` mixture's tasks, tokenized in full or, with ``--padding-sample K``, a
+    stratified sample: K training examples per task (a uniform subset of each), and every
+    task's full training example count, which the sampling rates read."""
+    import dataclasses
+
+    from muppet.data.pipeline import featurize_plan, plan_tasks, subsample
+    from muppet.data.sampler import task_key
+    from muppet.families import FeatureSettings, get_family
+    from muppet.tasks.mixtures import expand
+    from muppet.train.loop import load_tokenizer
+
+    specs, _ = expand(["local"], args.data_dir)
+    tokenizer = load_tokenizer(args.model, specs)
+    heads = {s.name: get_family(s.family).head_key(s) for s in specs}
+    plans = plan_tasks(specs, heads, progress=False, data_dir=args.data_dir, cache_dir=args.cache_dir, max_eval_examples=1)
+    counts = [len(p.train_idx) for p in plans]
+    if args.padding_sample:
+        plans = [dataclasses.replace(p, train_idx=subsample(p.train_idx, args.padding_sample, task_key(p.spec.name)))
+                 for p in plans]
+    settings = FeatureSettings(max_length=args.max_length, doc_stride=args.max_length // 2)
+    return [featurize_plan(p, tokenizer, settings, cache_dir=args.cache_dir) for p in plans], counts
+
+
 def padding(args: argparse.Namespace) -> dict[str, Any]:
+    """Non-pad share of the tokens fed to the backbone, from the arrangement alone (no model):
+    real tokens over rows x longest row of every micro-batch ``arrange`` cuts."""
     from muppet.data.batching import arrange
     from muppet.data.sampler import MixtureSampler, sampling_rates
+    from muppet.train.step import default_pass_cost
 
-    _, tasks = prepare(["local"], args, max_train=None)
+    tasks, counts = local_lengths(args)
     stats = [t.train.row_stats() for t in tasks]
     longest, rows, real_tokens = [s[0] for s in stats], [s[1] for s in stats], [s[2] for s in stats]
-    rates = sampling_rates([t.n_train_records for t in tasks])
+    rates = sampling_rates(counts)
     out: dict[str, Any] = {}
     for name, budget in (("token_budget", args.max_tokens), ("random_pad_to_longest", None)):
         sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=3,
                                  batch_size=args.batch_size, batching="heterogeneous", max_steps=args.padding_updates)
         real = fed = passes = 0
         for _ in range(args.padding_updates):
-            for shard in arrange(sampler.next_update().examples, longest, rows, 1, budget):
+            for shard in arrange(sampler.next_update().examples, longest, rows, 1, budget, 1, default_pass_cost("cpu")):
                 for micro in shard:
                     real += sum(int(real_tokens[t][i]) for t, i in micro)
                     fed += sum(int(rows[t][i]) for t, i in micro) * max(int(longest[t][i]) for t, i in micro)
@@ -164,7 +226,8 @@ def padding(args: argparse.Namespace) -> dict[str, Any]:
         out[name] = real / fed
         out[f"{name}_micro_batches_per_update"] = passes / args.padding_updates
     out["tasks"] = len(tasks)
-    out["examples"] = int(sum(t.n_train_records for t in tasks))
+    out["examples"] = int(sum(counts))
+    out["tokenized_features"] = int(sum(len(t.train) for t in tasks))
     return out
 
 
@@ -346,6 +409,7 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
 
 def main() -> None:
     from muppet.config import PrefinetuneConfig
+    from muppet.train.step import default_pass_cost
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(HERE / "out"))
@@ -358,10 +422,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--max-tokens", type=int, default=PrefinetuneConfig.model_fields["max_tokens"].default, help="padded tokens per micro-batch")
+    parser.add_argument("--pass-costs", type=int, nargs="+", default=[default_pass_cost("cpu")],
+                        help="muppet variants side by side (Stepper.pass_cost); the first is the headline ratio")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds of muppet and the plain loop; medians count")
     parser.add_argument("--eval-examples", type=int, default=100)
     parser.add_argument("--eval-batch-size", type=int, default=64)
     parser.add_argument("--eval-rounds", type=int, default=3, help="alternating timed rounds; the best of each side counts")
     parser.add_argument("--padding-updates", type=int, default=400)
+    parser.add_argument("--padding-sample", type=int, default=None,
+                        help="tokenize this many training examples per task of the local mixture (default: all)")
     parser.add_argument("--scale-counts", type=int, nargs="*", default=[5, 20, 50, 200])
     parser.add_argument("--scale-examples", type=int, default=20000)
     parser.add_argument("--tasknet-examples", type=int, default=2000)
@@ -389,15 +458,13 @@ def main() -> None:
     }
     tokenizer, tasks = prepare(MIXED, args)
     if "plain" not in args.skip:
-        log("muppet updates on the mixed mixture")
-        ours = muppet_updates(tasks, args)
-        log("the plain loop on the same rows")
-        plain = plain_loop(ours["rows"], max(1, round(ours["rows_per_batch"])), args)
-        results["throughput"] = {"muppet": {k: v for k, v in ours.items() if k not in ("rows", "model")}, "plain": plain}
-        results["throughput_ratio_vs_plain"] = ours["tokens_per_s"] / plain["tokens_per_s"]
+        log("muppet updates and the plain loop, interleaved, on the mixed mixture")
+        throughput, model = against_plain(tasks, args)
+        results["throughput"] = throughput
+        results["throughput_ratio_vs_plain"] = throughput[f"pass_cost_{args.pass_costs[0]}"]["ratio_vs_plain"]
         if "eval" not in args.skip:
             log("evaluation")
-            ev = evaluation(ours["model"], tokenizer, tasks, args)
+            ev = evaluation(model, tokenizer, tasks, args)
             results["evaluation"] = ev
             results["eval_ratio_vs_plain"] = ev["muppet_examples_per_s"] / ev["plain_examples_per_s"]
     if "padding" not in args.skip:
@@ -432,10 +499,13 @@ def table(r: dict[str, Any]) -> str:
              fmt("mixed_updates_share", ">= mixed_updates_share_independent"),
              fmt("mixed_updates_share_independent", "(independent slot draws)")]
     if "throughput" in r:
-        m, p = r["throughput"]["muppet"], r["throughput"]["plain"]
-        lines.append(f"\nmuppet {m['tokens_per_s']:.0f} real tokens/s (non-pad {m['non_pad_fraction']:.3f}, "
-                     f"{m['micro_batches_per_update']:.1f} micro-batches per update), "
-                     f"plain loop {p['tokens_per_s']:.0f} (non-pad {p['non_pad_fraction']:.3f})")
+        p = r["throughput"]["plain"]
+        lines.append(f"\nplain loop {p['tokens_per_s']:.0f} real tokens/s (non-pad {p['non_pad_fraction']:.3f}); "
+                     f"medians of {r['throughput']['repeats']} interleaved rounds")
+        for name, m in r["throughput"].items():
+            if name.startswith("pass_cost_"):
+                lines.append(f"muppet {name}: {m['tokens_per_s']:.0f} real tokens/s, ratio {m['ratio_vs_plain']:.3f} "
+                             f"(non-pad {m['non_pad_fraction']:.3f}, {m['micro_batches_per_update']:.1f} micro-batches per update)")
     if "padding" in r:
         pad = r["padding"]
         lines.append(f"local mixture ({pad['tasks']} tasks): non-pad {pad['token_budget']:.3f} with token-budget micro-batches "

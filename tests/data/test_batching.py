@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import numpy as np
@@ -68,3 +69,47 @@ def test_no_budget_is_one_micro_batch_per_shard_and_budgets_cut_padding() -> Non
 def test_the_arrangement_depends_only_on_the_update_and_the_shard_count() -> None:
     examples = updates(1)[0]
     assert arrange(examples, LONGEST, ROWS, 2, 512) == arrange(tuple(examples), LONGEST, ROWS, 2, 512)
+
+
+def brute_force(examples: list[tuple[int, int]], shards: int, max_tokens: int, pass_cost: int) -> int:
+    """The least padded tokens + pass_cost per pass over every way to cut the shards (dealt as
+    arrange deals them) into runs, the same number in each."""
+    order = np.argsort([int(LONGEST[t][i]) for t, i in examples], kind="stable")
+    dealt = [[examples[j] for j in order[s::shards]] for s in range(shards)]
+    size, best = len(dealt[0]), None
+    for runs in range(1, size + 1):
+        total = pass_cost * runs * shards
+        for shard in dealt:
+            options = []
+            for cuts in itertools.combinations(range(1, size), runs - 1):
+                ends = [0, *cuts, size]
+                micro = [shard[a:b] for a, b in zip(ends, ends[1:])]
+                if all(len(m) == 1 or padded(m) <= max_tokens for m in micro):
+                    options.append(sum(padded(m) for m in micro))
+            total = total + min(options) if options and total is not None else None
+        if total is not None:
+            best = total if best is None else min(best, total)
+    assert best is not None
+    return best
+
+
+@pytest.mark.parametrize("pass_cost", [0, 40, 10**6])
+def test_the_cuts_minimise_padding_plus_pass_cost(pass_cost: int) -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        examples = [(int(t), int(rng.integers(SIZES[t]))) for t in rng.choice(3, 8)]
+        for shards in (1, 2):
+            got = arrange(examples, LONGEST, ROWS, shards, 300, 1, pass_cost)
+            score = sum(padded(m) for shard in got for m in shard) + pass_cost * sum(len(shard) for shard in got)
+            assert score == brute_force(examples, shards, 300, pass_cost)
+
+
+def test_a_higher_pass_cost_trades_padding_for_fewer_passes() -> None:
+    examples = updates(40, batch=16)
+    passes, fed = [], []
+    for cost in (0, 32, 256, 10**6):
+        cut = [arrange(ex, LONGEST, ROWS, 2, 1024, 1, cost) for ex in examples]
+        passes.append(sum(len(shard) for shards in cut for shard in shards))
+        fed.append(sum(padded(m) for shards in cut for shard in shards for m in shard))
+    assert passes == sorted(passes, reverse=True) and passes[0] > passes[-1]
+    assert fed == sorted(fed) and fed[0] < fed[-1]

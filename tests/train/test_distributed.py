@@ -4,6 +4,7 @@ float reduction order."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -61,3 +62,65 @@ def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Pa
     ha = load_file(str(tmp_path / "one" / "export" / "heads.safetensors"))
     hb = load_file(str(tmp_path / "two" / "export" / "heads.safetensors"))
     assert all(torch.allclose(ha[k], hb[k], atol=1e-3) for k in ha)
+
+
+# One process of a simulated node: builds the tiny tasks' caches under cache_builders_first,
+# first in its node's own cache folder ($MUPPET_CACHE_DIR differs per node), then in one
+# folder both nodes share, and records whether it tokenized (features not read from a cache).
+NODE_WORKER = """
+import json, os, sys
+from pathlib import Path
+from muppet.data.pipeline import prepare_tasks
+from muppet.families import FeatureSettings, get_family
+from muppet.tasks.mixtures import expand
+from muppet.train.loop import load_tokenizer
+from muppet.train.skeleton import cache_builders_first, sees_main_cache
+from muppet.train.step import make_accelerator
+
+model, shared, out, files = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4:]
+accelerator, _ = make_accelerator(False, "fp32", 1, 4)
+specs, _ = expand(files, None)
+tokenizer = load_tokenizer(model, specs)
+heads = {s.name: get_family(s.family).head_key(s) for s in specs}
+for name, cache in (("node", None), ("shared", shared)):
+    seen = sees_main_cache(accelerator, cache)
+    with cache_builders_first(accelerator, cache, None):
+        tasks = prepare_tasks(specs, heads, tokenizer, FeatureSettings(max_length=32), progress=False, data_dir=None,
+                              cache_dir=cache)
+    record = {"node": os.environ["NODE"], "sees_main_cache": seen, "tokenized": not all(t.cached for t in tasks)}
+    (out / f"{name}-{accelerator.process_index}.json").write_text(json.dumps(record))
+"""
+
+
+def test_caches_are_built_once_per_node_without_a_shared_filesystem(tiny_root: Path, tmp_path: Path) -> None:
+    import socket
+
+    files = tiny.write_task_files(tmp_path / "tasks", tiny_root / "data")
+    (tmp_path / "worker.py").write_text(NODE_WORKER)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torchrun = Path(sys.executable).parent / "torchrun"
+    nodes = []
+    for node in (0, 1):
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "NODE": str(node), "MUPPET_CACHE_DIR": str(tmp_path / f"cache-node{node}")}
+        nodes.append(subprocess.Popen(
+            [str(torchrun), "--nnodes", "2", "--nproc-per-node", "2", "--node-rank", str(node), "--master-addr", "127.0.0.1",
+             "--master-port", str(port), str(tmp_path / "worker.py"), str(tiny_root / "tiny-bert"),
+             str(tmp_path / "cache-shared"), str(tmp_path), *files],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env))
+    for proc in nodes:
+        output, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, output[-3000:]
+
+    def records(name: str) -> list[dict]:
+        return [json.loads((tmp_path / f"{name}-{rank}.json").read_text()) for rank in range(4)]
+
+    # a cache folder per node: each node's first process tokenized, the other three read
+    node = records("node")
+    assert [r["sees_main_cache"] for r in node] == [True, True, False, False]
+    assert [r["tokenized"] for r in node] == [True, False, True, False]
+    # one folder for both nodes: the main process alone tokenized
+    shared = records("shared")
+    assert all(r["sees_main_cache"] for r in shared)
+    assert [r["tokenized"] for r in shared] == [True, False, False, False]

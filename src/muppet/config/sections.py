@@ -140,6 +140,9 @@ class DataSection(Config):
                                                     "~/.cache/muppet")
     num_proc: int = Field(1, gt=0, description="processes for tokenizing a cold cache (fast tokenizers also use "
                                                "threads)")
+    cache_shared: bool | None = Field(None, description="whether all nodes see one cache_dir: true: the main process "
+                                                        "builds the caches once; false: each node's first process "
+                                                        "builds them; null: found out from a marker file")
     max_tokens: int | None = Field(1024, gt=0, description="padded tokens (rows x longest row) per micro-batch: an "
                                    "update's examples are sorted by length and cut under it (an example wider than "
                                    "the budget alone); null: one micro-batch per shard; raise it on GPUs (bench/gpu.py uses "

@@ -83,55 +83,77 @@ def arrange(
     num_shards: int,
     max_tokens: int | None = None,
     pad_to_multiple_of: int = 1,
+    pass_cost: int = 0,
 ) -> list[list[list[Slot]]]:
     """An update's examples as ``num_shards`` shards, each a list of micro-batches.
 
     ``longest[t][i]`` and ``rows[t][i]`` are the longest row and the number of rows of
     example i of task t. The examples are sorted by their longest row (ties keep the draw
     order) and dealt round-robin, so every shard gets the same number of examples and the
-    same spread of lengths (processes finish together). Each shard, still sorted, is cut
-    greedily into micro-batches whose padded size (rows x longest row, rounded up to
-    ``pad_to_multiple_of``) stays within ``max_tokens``, fairseq's way; an example alone over
-    the budget is a micro-batch of its own. ``max_tokens=None``: one micro-batch per shard.
-    Shards that need fewer micro-batches than the most any shard needs are split further
-    (their largest micro-batch in two, until they match), so every process runs the same
-    number of forward passes per update (FSDP gathers the parameters in each). The result
-    depends on the examples and ``num_shards`` only, so k processes and one process with k
-    accumulation steps arrange an update identically.
+    same spread of lengths (processes finish together). Each shard, still sorted, is cut into
+    runs (micro-batches) whose padded size (rows x longest row, rounded up to
+    ``pad_to_multiple_of``) stays within ``max_tokens``; an example alone over the budget is a
+    micro-batch of its own. ``max_tokens=None``: one micro-batch per shard.
+
+    The cut points are the optimal ones, not greedy: every shard gets the same number of
+    micro-batches (every process runs as many forward passes per update; FSDP gathers the
+    parameters in each), and that number and the cuts minimise the padded tokens of all shards
+    plus ``pass_cost`` tokens per backbone pass (what one more pass costs, in tokens' worth of
+    time). The result depends on the examples and ``num_shards`` only, so k processes and one
+    process with k accumulation steps arrange an update identically.
     """
     if len(examples) % num_shards:
         raise ConfigError(f"batch_size {len(examples)} must be divisible by processes x grad_accum_steps ({num_shards})")
     length = np.array([_round_up(int(longest[t][i]), pad_to_multiple_of) for t, i in examples], dtype=np.int64)
     count = np.array([int(rows[t][i]) for t, i in examples], dtype=np.int64)
     order = np.argsort(length, kind="stable")
-    shards = []
-    for shard in range(num_shards):
-        micro: list[list[Slot]] = [[]]
-        held = 0  # rows in the open micro-batch
-        for j in order[shard::num_shards].tolist():
-            # sorted ascending: the newcomer is the longest row, so it sets the padded width
-            if micro[-1] and max_tokens is not None and (held + count[j]) * length[j] > max_tokens:
-                micro.append([])
-                held = 0
-            micro[-1].append(examples[j])
-            held += int(count[j])
-        shards.append(micro)
-    most = max(len(m) for m in shards)
-    width = {slot: (int(n), int(w)) for slot, n, w in zip(examples, count, length)}
-    return [_split_to(m, most, width) for m in shards]
+    shards = [order[shard::num_shards] for shard in range(num_shards)]
+    if max_tokens is None:
+        return [[[examples[j] for j in idx.tolist()]] for idx in shards]
+    cuts = _common_cuts([_run_costs(length[idx], count[idx], max_tokens) for idx in shards], pass_cost)
+    return [[[examples[j] for j in idx[a:b].tolist()] for a, b in zip(ends, ends[1:])] for idx, ends in zip(shards, cuts)]
 
 
-def _split_to(micro: list[list[Slot]], target: int, width: dict[Slot, tuple[int, int]]) -> list[list[Slot]]:
-    """Split the micro-batch with the most padded tokens in two until there are ``target``."""
-    def padded(batch: list[Slot]) -> int:
-        return sum(width[s][0] for s in batch) * max(width[s][1] for s in batch)
+def _run_costs(width: np.ndarray, count: np.ndarray, max_tokens: int) -> np.ndarray:
+    """``cost[j, k]``: padded tokens of the run of sorted examples j..k-1 as one micro-batch
+    (inf where it is empty, or over the budget with more than one example)."""
+    n = len(width)
+    held = np.concatenate([[0], np.cumsum(count)])
+    cost = (held[None, :] - held[:, None]) * np.concatenate([[0], width])[None, :]  # sorted: the last is the widest
+    start, end = np.indices((n + 1, n + 1))
+    return np.where((end <= start) | ((cost > max_tokens) & (end - start > 1)), np.inf, cost.astype(np.float64))
 
-    micro = list(micro)
-    while len(micro) < target:
-        i = max((j for j in range(len(micro)) if len(micro[j]) > 1), key=lambda j: padded(micro[j]))
-        half = len(micro[i]) // 2
-        micro[i : i + 1] = [micro[i][:half], micro[i][half:]]
-    return micro
+
+def _common_cuts(costs: list[np.ndarray], pass_cost: int) -> list[list[int]]:
+    """Each shard's cut points (run boundaries) for the micro-batch count that minimises the
+    padded tokens of all shards plus ``pass_cost`` per pass; the fewest runs on a tie.
+
+    A dynamic programme over the number of runs: ``least[s][k]`` is the fewest padded tokens
+    that cut shard s's first k examples into c runs. It stops when even padding-free shards
+    could not repay the passes of one more run, so a large ``pass_cost`` keeps it short.
+    """
+    n = costs[0].shape[0] - 1
+    floor = sum(float(np.diag(c, 1).sum()) for c in costs)  # each example alone: no padding between examples
+    least = [np.where(np.arange(n + 1) == 0, 0.0, np.inf) for _ in costs]
+    back: list[list[np.ndarray]] = [[] for _ in costs]
+    best, chosen = np.inf, 0
+    for runs in range(1, n + 1):
+        for s, cost in enumerate(costs):
+            total = least[s][:, None] + cost
+            back[s].append(total.argmin(axis=0))
+            least[s] = total[back[s][-1], np.arange(n + 1)]
+        score = sum(float(row[n]) for row in least) + pass_cost * runs * len(costs)
+        if score < best:
+            best, chosen = score, runs
+        if floor + pass_cost * (runs + 1) * len(costs) >= best:
+            break
+    cuts = []
+    for pointers in back:
+        ends = [n]
+        for level in range(chosen - 1, -1, -1):
+            ends.append(int(pointers[level][ends[-1]]))
+        cuts.append(ends[::-1])
+    return cuts
 
 
 def collate(

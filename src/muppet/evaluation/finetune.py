@@ -47,6 +47,7 @@ from muppet.train.skeleton import (
     UpdateGuard,
     advance,
     build_model,
+    cache_builders_first,
     install_stop_handlers,
     open_log,
     optimization,
@@ -133,7 +134,7 @@ def finetune_data(cfg: FinetuneConfig, spec: TaskSpec, head: str, tokenizer: Any
         heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.max_eval_examples,
         seed=cfg.seed, train_selection=_selection(spec, cfg),
     )
-    with accelerator.main_process_first():
+    with cache_builders_first(accelerator, cfg.cache_dir, cfg.cache_shared):
         plans = [plan_task(spec, head, eval_split="dev", **common)]
         if cfg.evaluate_test and "test" in available_splits(spec, cfg.data_dir, cfg.source):
             plans.append(plan_task(spec, head, eval_split="test", **common))

@@ -36,6 +36,7 @@ from muppet.train.skeleton import (
     UpdateGuard,
     advance,
     build_model,
+    cache_builders_first,
     install_stop_handlers,
     open_log,
     optimization,
@@ -230,7 +231,7 @@ def setup(
     noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     settings = feature_settings(cfg)
-    with accelerator.main_process_first():  # one process builds the caches, the others read them
+    with cache_builders_first(accelerator, cfg.cache_dir, cfg.cache_shared):
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
             protect=selection.downstream, caps=selection.caps,

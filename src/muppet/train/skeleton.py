@@ -1,7 +1,7 @@
 """The pieces pre-finetuning and fine-tuning share: the model, AdamW with the linear
 schedule, the run folder and its metrics log, the stop handlers, the guard that stops a run
-on bad updates, and the window of training metrics between two log rows. Each command is a
-short composition of these (setup, fit, finish)."""
+on bad updates, the window of training metrics between two log rows, and who builds the data
+caches. Each command is a short composition of these (setup, fit, finish)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ import signal
 import sys
 import threading
 import time
+import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from muppet.backbone import Backbone
+from muppet.data.store import default_cache_dir
 from muppet.errors import TrainingError
 from muppet.integrations import trackers
 from muppet.model import MultiTaskModel, spectral_normalize_heads
@@ -26,6 +29,47 @@ from muppet.train.metrics_log import MetricsLog, log_row
 from muppet.train.objective import TaskStats, embedding_noise, merge_stats
 from muppet.train.resume import ResumePoint, announce_resume
 from muppet.train.runfolder import any_process, clear
+
+
+@contextmanager
+def cache_builders_first(accelerator: Any, cache_dir: str | None, shared: bool | None) -> Iterator[None]:
+    """Build the data caches once per cache folder: the main process goes first when every node
+    sees the same ``cache_dir``, else each node's local main process; the other processes wait,
+    then read what was built. ``shared=None``: each process finds out (``sees_main_cache``).
+    Each process meets the one barrier once, whichever side it is on, so processes may decide
+    differently (a node with its own cache folder among nodes sharing one)."""
+    if shared is None:
+        shared = sees_main_cache(accelerator, cache_dir)
+    builder = accelerator.is_main_process if shared else accelerator.is_local_main_process
+    if not builder:
+        accelerator.wait_for_everyone()
+    yield
+    if builder:
+        accelerator.wait_for_everyone()
+
+
+def sees_main_cache(accelerator: Any, cache_dir: str | None) -> bool:
+    """Whether this process sees the main process's cache folder: the main process writes a
+    marker there that the others look for. A filesystem slow to show the marker makes a node
+    build its own caches: extra work, never a wrong result (cache writes are atomic)."""
+    if accelerator.num_processes == 1:
+        return True
+    from accelerate.utils import broadcast_object_list
+
+    token = broadcast_object_list([uuid.uuid4().hex])[0]  # the main process's draw
+    marker = (Path(cache_dir) if cache_dir else default_cache_dir()) / f".shared-{token}"
+    if accelerator.is_main_process:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # an unwritable cache fails with its own message when it is written
+    accelerator.wait_for_everyone()
+    seen = marker.exists()
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        marker.unlink(missing_ok=True)
+    return seen
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:

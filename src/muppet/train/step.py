@@ -89,6 +89,15 @@ def pad_multiple(requested: int | None, device: Any) -> int:
     return 8 if getattr(device, "type", str(device)) == "cuda" else 1
 
 
+def default_pass_cost(device: Any) -> int:
+    """What one more backbone pass costs, in padded tokens' worth of time: ``arrange`` cuts an
+    update where the padding saved outweighs it. 32 on a CPU: a pass cost 30-45 tokens' worth
+    in the quiet-machine measurements, and 32 beat 0 in every interleaved round of
+    bench/README.md ("fewest passes" in two of three); a GPU pass pays kernel launches and small-matrix inefficiency
+    that 1024 is a guess at (no GPU was lent to measure it)."""
+    return 1024 if getattr(device, "type", str(device)) == "cuda" else 32
+
+
 def build_batch(slots: Sequence[Slot], tasks: Sequence[TaskData], backbone: Any, pad_to_multiple_of: int = 1) -> MixedBatch:
     """Group a shard's (task, example) slots by task (first-seen order) and collate them."""
     by_task: dict[int, list[int]] = {}
@@ -124,17 +133,20 @@ class Stepper:
     r3f_lambda: float = 1.0
     pad_to_multiple_of: int = 1
     max_tokens: int | None = None  # padded tokens per micro-batch (None: one micro-batch per shard)
+    pass_cost: int | None = None  # tokens' worth of one backbone pass (None: default_pass_cost)
 
     def __post_init__(self) -> None:
         stats = [t.train.row_stats() for t in self.tasks]
         self.longest, self.rows = [s[0] for s in stats], [s[1] for s in stats]
+        if self.pass_cost is None:
+            self.pass_cost = default_pass_cost(self.accelerator.device)
 
     def update(self, step: int, plan: UpdatePlan) -> UpdateResult:
         acc, model, accum = self.accelerator, self.model, self.grad_accum_steps
         backbone = acc.unwrap_model(model).backbone
         result = UpdateResult()
         shards = arrange(plan.examples, self.longest, self.rows, acc.num_processes * accum, self.max_tokens,
-                         self.pad_to_multiple_of)
+                         self.pad_to_multiple_of, self.pass_cost)
         per_shard = len(plan.examples) // len(shards)
         mine = [(s, m, slots) for s in range(acc.process_index * accum, (acc.process_index + 1) * accum)
                 for m, slots in enumerate(shards[s])]
