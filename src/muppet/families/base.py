@@ -124,6 +124,12 @@ def sym_kl(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return ((la.exp() - lb.exp()) * (la - lb)).sum(dim)
 
 
+def choice_scores(logits: torch.Tensor, sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """Per row of logits: the best of its first ``sizes[i]`` entries and their softmax."""
+    probs = logits.float().softmax(-1).cpu()
+    return [{"index": int(p[:k].argmax()), "scores": p[:k].tolist()} for p, k in zip(probs, sizes)]
+
+
 def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tensor:
     out = torch.full((len(rows), length), value, dtype=torch.long)
     for i, row in enumerate(rows):
@@ -145,6 +151,8 @@ class Family(ABC):
     hub_task: ClassVar[str] = "other"
     # True where featurizing reads a fast tokenizer's offset mappings (extractive QA).
     needs_offsets: ClassVar[bool] = False
+    # The record field a plain string fills when predicting (None: inputs must be records).
+    text_field: ClassVar[str | None] = None
 
     # --- declaring -----------------------------------------------------------------------
     def family_for(self, spec: TaskSpec) -> str:
@@ -169,6 +177,11 @@ class Family(ABC):
     @abstractmethod
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         """Normalise and check one record's canonical fields; raise RecordError if malformed."""
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        """A record to predict on: :meth:`make_record`'s checks of the inputs, with any target
+        ignored and a placeholder in its place (by default the target is required)."""
+        return self.make_record(fields, spec)
 
     @abstractmethod
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
@@ -247,6 +260,13 @@ class Family(ABC):
         for feature, pred in zip(features, raw):
             out[feature["example"]] = pred
         return out
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        """Per-record predictions as JSON-ready fields, for ``muppet.load(...).predict`` and
+        ``muppet predict`` (by default: ``{"prediction": <what decode gives>}``)."""
+        return [{"prediction": p} for p in self.decode(records, features, raw, spec)]
 
     @abstractmethod
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:

@@ -27,6 +27,7 @@ from muppet.families.base import (
     RowView,
     TransformersHead,
     as_index,
+    choice_scores,
     log_n,
     text,
 )
@@ -57,6 +58,9 @@ class MultipleChoice(Family):
 
     def label_space(self, spec: TaskSpec) -> str:
         return "choices"
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        return self.make_record({**fields, "label": 0}, spec)  # a placeholder, never read
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         choices = fields.get("choices")
@@ -158,7 +162,18 @@ class MultipleChoice(Family):
         return F.cross_entropy(logits.float(), targets["labels"], reduction="none")
 
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
-        return logits.argmax(-1).cpu().tolist()
+        return choice_scores(logits, [len(f["rows"]) for f in features])
+
+    def decode(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[Any]:
+        return [p["index"] for p in super().decode(records, features, raw, spec)]
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        return [{"choice": p["index"], "text": r["choices"][p["index"]], "score": p["scores"][p["index"]],
+                 "scores": p["scores"]} for r, p in zip(records, super().decode(records, features, raw, spec))]
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         return {"accuracy": M.accuracy(predictions, [r["label"] for r in records])}
