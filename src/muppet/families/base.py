@@ -124,12 +124,6 @@ def sym_kl(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return ((la.exp() - lb.exp()) * (la - lb)).sum(dim)
 
 
-def choice_scores(logits: torch.Tensor, sizes: Sequence[int]) -> list[dict[str, Any]]:
-    """Per row of logits: the best of its first ``sizes[i]`` entries and their softmax."""
-    probs = logits.float().softmax(-1).cpu()
-    return [{"index": int(p[:k].argmax()), "scores": p[:k].tolist()} for p, k in zip(probs, sizes)]
-
-
 def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tensor:
     out = torch.full((len(rows), length), value, dtype=torch.long)
     for i, row in enumerate(rows):
@@ -279,3 +273,25 @@ class Family(ABC):
 
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or self.default_metric
+
+
+def choice_scores(logits: torch.Tensor, sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """Per row of logits: the best of its first ``sizes[i]`` entries and their softmax."""
+    probs = logits.float().softmax(-1).cpu()
+    return [{"index": int(p[:k].argmax()), "scores": p[:k].tolist()} for p, k in zip(probs, sizes)]
+
+
+class ChoiceFamily(Family):
+    """A family that chooses one of several outputs (classes, options), one feature per record:
+    its raw predictions are :func:`choice_scores`, the metrics read the chosen index."""
+
+    def scored(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        """Each record's ``{"index", "scores"}``."""
+        return super().decode(records, features, raw, spec)
+
+    def decode(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[Any]:
+        return [p["index"] for p in self.scored(records, features, raw, spec)]

@@ -21,6 +21,7 @@ from muppet.errors import ConfigError
 from muppet.evaluation import metrics as M
 from muppet.families._tokenize import encode
 from muppet.families.base import (
+    ChoiceFamily,
     Family,
     Feature,
     FeatureSettings,
@@ -119,7 +120,7 @@ class PooledTextFamily(Family):
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
 
-class Classification(PooledTextFamily):
+class Classification(ChoiceFamily, PooledTextFamily):
     name = "classification"
     metric_names = ("accuracy", "f1_macro", "mcc")
     default_metric = "accuracy"
@@ -182,16 +183,11 @@ class Classification(PooledTextFamily):
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
         return choice_scores(logits, [len(spec.labels)] * len(logits))
 
-    def decode(
-        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
-    ) -> list[Any]:
-        return [p["index"] for p in super().decode(records, features, raw, spec)]
-
     def present(
         self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
     ) -> list[dict[str, Any]]:
         out = []
-        for p in super().decode(records, features, raw, spec):
+        for p in self.scored(records, features, raw, spec):
             label = spec.labels[p["index"]]
             out.append({"label": label, "score": p["scores"][p["index"]], "scores": dict(zip(spec.labels, p["scores"]))})
         return out

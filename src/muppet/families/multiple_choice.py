@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from muppet.evaluation import metrics as M
 from muppet.families._tokenize import encode
 from muppet.families.base import (
-    Family,
+    ChoiceFamily,
     Feature,
     FeatureSettings,
     Record,
@@ -49,7 +49,7 @@ class RankingHead(nn.Module):
         return self.score(self.dropout(x)).squeeze(-1)
 
 
-class MultipleChoice(Family):
+class MultipleChoice(ChoiceFamily):
     name = "multiple_choice"
     metric_names = ("accuracy",)
     default_metric = "accuracy"
@@ -164,16 +164,11 @@ class MultipleChoice(Family):
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
         return choice_scores(logits, [len(f["rows"]) for f in features])
 
-    def decode(
-        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
-    ) -> list[Any]:
-        return [p["index"] for p in super().decode(records, features, raw, spec)]
-
     def present(
         self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
     ) -> list[dict[str, Any]]:
         return [{"choice": p["index"], "text": r["choices"][p["index"]], "score": p["scores"][p["index"]],
-                 "scores": p["scores"]} for r, p in zip(records, super().decode(records, features, raw, spec))]
+                 "scores": p["scores"]} for r, p in zip(records, self.scored(records, features, raw, spec))]
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         return {"accuracy": M.accuracy(predictions, [r["label"] for r in records])}
