@@ -233,6 +233,10 @@ def test_a_task_the_export_lacks_is_named_with_the_nearest(setup: dict[str, Any]
     assert "no 'test' split" in capsys.readouterr().err
     assert main(["evaluate", str(setup["bert"]), "split=dev", "--split", "dev"]) == 2
     assert "given twice" in capsys.readouterr().err
+    with pytest.raises(muppet.ConfigError, match="unknown config key 'splt'; did you mean 'split'"):
+        muppet.evaluate(setup["bert"], splt="dev")
+    with pytest.raises(muppet.ConfigError, match="unknown setting 'max_lenght'; did you mean 'max_length'"):
+        muppet.load(setup["bert"], max_lenght=32)
 
 
 def test_interrupted_prediction_leaves_the_old_output(setup: dict[str, Any], tmp_path: Path,

@@ -143,8 +143,11 @@ class Pretrained:
         self._specs = {spec.name: spec for spec in specs}
         self._settings = export_settings(manifest.get("config") or {}, settings)
         self._tokenizer = load_tokenizer(self.path, specs)
-        self._device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self._model = model.to(self._device).eval()
+        try:
+            self._device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+            self._model = model.to(self._device).eval()
+        except (RuntimeError, AssertionError) as exc:  # an unknown or absent device
+            raise ConfigError(f"device {device!r}: {str(exc).splitlines()[0][:200]}") from None
 
     @property
     def tasks(self) -> list[str]:
@@ -153,21 +156,21 @@ class Pretrained:
     def __repr__(self) -> str:
         return f"Pretrained({self.path!r}, tasks={self.tasks})"
 
-    def spec(self, task: str) -> TaskSpec:
+    def _spec(self, task: str) -> TaskSpec:
         if task not in self._specs:
             raise unknown(f"task of the export {self.path}:", task, self.tasks)
         return self._specs[task]
 
-    def predict(self, inputs: Sequence[Any], task: str, batch_size: int = 64) -> list[dict[str, Any]]:
+    def predict(self, inputs: Iterable[Any], task: str, batch_size: int = 64) -> list[dict[str, Any]]:
         """One prediction per input (records in the task's format; texts where the family takes
         them); ``batch_size``: backbone rows per batch (a multiple-choice option is a row)."""
-        if isinstance(inputs, (str, Mapping)) or not isinstance(inputs, Sequence):
+        if isinstance(inputs, (str, Mapping)) or not isinstance(inputs, Iterable):
             raise ConfigError(f"predict takes a list of inputs, got {type(inputs).__name__} (wrap one input in [...])")
-        spec = self.spec(task)
+        spec = self._spec(task)
         records = input_records(((Loc("input", record=i + 1), x) for i, x in enumerate(inputs)), spec, "the inputs")
-        return list(self.predictions(records, spec, batch_size))
+        return list(self._predictions(records, spec, batch_size))
 
-    def predictions(self, records: Sequence[Record], spec: TaskSpec, batch_size: int = 64,
+    def _predictions(self, records: Sequence[Record], spec: TaskSpec, batch_size: int = 64,
                     progress: Any = None) -> Iterator[dict[str, Any]]:
         """Predictions for checked records, a chunk at a time (``progress``: a tqdm bar to advance)."""
         import torch
@@ -215,7 +218,7 @@ def predict_file(
     try:
         with tmp.open("w", encoding="utf-8") as f, tqdm(total=len(records), desc="predicting", unit="input",
                                                         disable=not progress) as bar:
-            for (_, raw), prediction in zip(lines, model.predictions(records, spec, batch_size, bar)):
+            for (_, raw), prediction in zip(lines, model._predictions(records, spec, batch_size, bar)):
                 f.write(json.dumps({**raw, OUTPUT_FIELD: prediction}, ensure_ascii=False) + "\n")
         os.replace(tmp, out)
     finally:
