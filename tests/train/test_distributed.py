@@ -24,7 +24,7 @@ def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Pa
     # is about 60 tokens), in equal numbers on both processes
     base = dict(model=str(tiny_root / "tiny-bert"), tasks=files, max_steps=4, batch_size=8, lr=1e-3, max_length=48,
                 max_tokens=64,
-                log_every=1, progress=False, seed=5, eval_max_examples=4, cache_dir=str(tmp_path / "cache"))
+                log_every=1, progress=False, seed=5, max_eval_examples=4, cache_dir=str(tmp_path / "cache"))
     (tmp_path / "two.yaml").write_text(yaml.safe_dump({**base, "output_dir": str(tmp_path / "two")}))
     (tmp_path / "one.yaml").write_text(yaml.safe_dump({**base, "output_dir": str(tmp_path / "one"), "grad_accum_steps": 2}))
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from muppet.config.base import choice
-from muppet.config.sections import DataSection, EvalMaxExamples, EvalSection, RunSection
+from muppet.config.sections import DataSection, EvalSection, MaxEvalExamples, RunSection
 
 
 class EvaluateConfig(DataSection, EvalSection, RunSection):
@@ -25,4 +25,4 @@ class EvaluateConfig(DataSection, EvalSection, RunSection):
     cpu: bool = Field(False, description="run on the CPU even where an accelerator is present")
     output_dir: str | None = Field(None, description="write results.json and results.md here; null: only print the "
                                                      "table")
-    eval_max_examples: EvalMaxExamples = None
+    max_eval_examples: MaxEvalExamples = None

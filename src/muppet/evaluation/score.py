@@ -60,7 +60,7 @@ def evaluate(cfg: EvaluateConfig) -> dict[str, Any]:
     plans = plan_tasks(
         specs, {s.name: get_family(s.family).head_key(s) for s in specs}, cfg.progress, data_dir=cfg.data_dir,
         source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
-        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.eval_max_examples,
+        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.max_eval_examples,
         eval_split=cfg.split,
     )
     key = tokenizer_fingerprint(tokenizer)

@@ -313,7 +313,7 @@ def setup(
             protect=downstream,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
-            max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+            max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
         )
     check_not_empty(tasks)
     # keep_checkpoints complete ones, plus the one being written
@@ -328,10 +328,10 @@ def setup(
         cfg.save(out / "config.yaml")
     accelerator.wait_for_everyone()
     # Rates count examples, not features: a QA example cut into many windows weighs as one.
-    rates = sampling_rates([t.train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
+    rates = sampling_rates([t.n_train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
         [t.name for t in tasks], [len(t.train) for t in tasks], rates,
-        seed=cfg.seed, examples_per_update=cfg.batch_size, batching=cfg.batching, max_steps=cfg.max_steps,
+        seed=cfg.seed, batch_size=cfg.batch_size, batching=cfg.batching, max_steps=cfg.max_steps,
     )
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
     optimizer, scheduler = optimization(cfg, model, cfg.max_steps)
@@ -449,7 +449,7 @@ def write_outputs(
         info = {
             t.name: {
                 "metric": t.family.metric_name(t.spec),
-                "train_examples": t.train_records,
+                "train_examples": t.n_train_records,
                 "train_features": len(t.train),
                 "eval_split": t.eval_split,
                 "sampling_rate": float(rate),
