@@ -60,7 +60,7 @@ def test_only_the_documented_names_are_public() -> None:
     import subprocess
     import sys
 
-    assert set(muppet.__all__) == {"prefinetune", "finetune", "sweep", "study", "evaluate", "load",
+    assert set(muppet.__all__) == {"prefinetune", "finetune", "sweep", "study", "evaluate", "load", "register_task",
                                    "PrefinetuneConfig", "FinetuneConfig", "SweepConfig", "StudyConfig",
                                    "EvaluateConfig", "Pretrained", "MuppetError", "ConfigError", "DataError",
                                    "__version__"}

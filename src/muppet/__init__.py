@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("prefinetune", "finetune", "sweep", "study", "evaluate", "load")
+_API = ("prefinetune", "finetune", "sweep", "study", "evaluate", "load", "register_task")
 _CONFIGS = ("PrefinetuneConfig", "FinetuneConfig", "SweepConfig", "StudyConfig", "EvaluateConfig")
 __all__ = [*_API, *_CONFIGS, "Pretrained", "MuppetError", "ConfigError", "DataError", "__version__"]
 

@@ -23,6 +23,7 @@ from muppet.config import FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepC
 from muppet.config.base import Config, read_config_file
 from muppet.config.evaluate import EvaluateConfig
 from muppet.errors import ConfigError
+from muppet.tasks.memory import register_task  # noqa: F401  (public: tasks from Python data)
 
 if TYPE_CHECKING:
     from muppet.evaluation.predict import Pretrained

@@ -25,7 +25,7 @@ from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.integrations import hub_push
 from muppet.model import MultiTaskModel, remove_head_parametrizations
-from muppet.tasks.mixtures import select
+from muppet.tasks.mixtures import Selection, select
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import (
     latest_checkpoint,
@@ -238,7 +238,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
-    specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
+    selection = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
+    specs = selection.specs
     check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     if cfg.push_to_hub:
         hub_push.check_can_push()
@@ -248,7 +249,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
                           f"is less than the {len(specs)} tasks: some would never train; raise max_steps")
     with own_folder(out, accelerator):
         point = resume_point(cfg, out, [s.name for s in specs], shards)
-        return _prefinetune(cfg, specs, weights, downstream, accelerator, shards, point, started)
+        return _prefinetune(cfg, selection, accelerator, shards, point, started)
 
 
 @dataclass
@@ -285,24 +286,25 @@ class Run:
 
 
 def _prefinetune(
-    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
-    accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+    cfg: PrefinetuneConfig, selection: Selection, accelerator: Any, shards: int, point: ResumePoint | None,
+    started: float,
 ) -> dict[str, Any]:
-    run = setup(cfg, specs, weights, downstream, accelerator, shards, point, started)
+    run = setup(cfg, selection, accelerator, shards, point, started)
     last_eval, stopped = fit(run)
     if stopped is not None:
         accelerator.end_training()
         return {"step": stopped[0], "output_dir": str(run.out), "stopped": True, "results": None, "signal": stopped[1]}
-    return finish(run, specs, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
+    return finish(run, selection.specs, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
 
 
 def setup(
-    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
-    accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+    cfg: PrefinetuneConfig, selection: Selection, accelerator: Any, shards: int, point: ResumePoint | None,
+    started: float,
 ) -> Run:
     """Model, data, optimizer, sampler and resumed state; the old run is touched only at the end."""
     out = Path(cfg.output_dir)
     show = cfg.progress and accelerator.is_local_main_process
+    specs, weights = selection.specs, selection.weights
     model = build_model(cfg, specs)
     noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
@@ -310,7 +312,7 @@ def setup(
     with accelerator.main_process_first():  # one process builds the caches, the others read them
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
-            protect=downstream,
+            protect=selection.downstream, caps=selection.caps,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
