@@ -12,10 +12,16 @@ import yaml
 from muppet.cli import main
 
 
+def table_rows(out: str) -> list[tuple[str, list[str]]]:
+    """The body rows of the Markdown table in ``out``, with their cells."""
+    lines = [line for line in out.splitlines() if line.startswith("| ")][1:]  # below the header
+    return [(line, [c.strip() for c in line.strip("|").split(" | ")]) for line in lines]
+
+
 def test_tasks_list_shows_every_task(capsys: pytest.CaptureFixture[str], real_data_dir: Path) -> None:
     assert main(["tasks", "list", "--data-dir", str(real_data_dir)]) == 0
     out = capsys.readouterr().out
-    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip() and not line.startswith(("48", "Mixtures"))}
+    lines = {cells[0]: line for line, cells in table_rows(out)}
     assert {"rte", "copa", "squad_v1", "xsum", "race", "stsb"} <= set(lines)
     assert "entailment/not_entailment" in lines["rte"] and "train,dev" in lines["rte"]
     assert "0..5" in lines["stsb"] and "summarization" in lines["xsum"]
@@ -169,8 +175,7 @@ def test_data_dir_and_task_file_messages(tiny_root: Path, tmp_path: Path, capsys
 
 def test_tasks_list_filters_by_any_registered_family(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "list", "--family", "regression"]) == 0
-    out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line.strip() and "tasks." not in line}
+    rows = {cells[0]: cells for _, cells in table_rows(capsys.readouterr().out)}
     assert rows["stsb"][1:3] == ["regression", "0..5"]
     assert {r[1] for r in rows.values()} == {"regression"} and "rte" not in rows  # tests may add tiny regression tasks
     assert main(["tasks", "list", "--family", "clasification"]) == 2

@@ -60,14 +60,17 @@ def prefinetune(config: Source = None, /, **overrides: Any) -> dict[str, Any]:
 
 
 def finetune(config: Source = None, /, **overrides: Any) -> dict[str, Any]:
-    """Fine-tune one model on one task (``muppet finetune``); returns what ``results.json`` holds."""
+    """Fine-tune one model on one task (``muppet finetune``); returns what ``results.json`` holds,
+    or ``{"stopped": True, "step": N, ...}`` when a signal or ``stop_after`` stopped it with a
+    checkpoint (continue with ``resume=True``)."""
     from muppet.evaluation.finetune import finetune as run
 
     return run(resolve(FinetuneConfig, config, **overrides))
 
 
 def sweep(config: Source = None, /, **overrides: Any) -> dict[str, Any]:
-    """Run (or continue) a fine-tuning sweep (``muppet sweep``); returns cell counts and the CSV's path."""
+    """Run (or continue) a fine-tuning sweep (``muppet sweep``); returns cell counts, the CSV's path
+    and whether a signal stopped it (``stopped``: rerun to continue the stopped cell)."""
     from muppet.evaluation.sweep import sweep as run
 
     return run(resolve(SweepConfig, config, **overrides))

@@ -21,6 +21,7 @@ from muppet.config import (
 )
 from muppet.config.transfer import AffinityConfig
 from muppet.errors import MuppetError
+from muppet.tables import markdown_table
 
 
 def _config_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
@@ -36,11 +37,8 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
     summary = prefinetune(cfg)
-    if summary.get("stopped") and int(os.environ.get("RANK", "0")) == 0:
-        why = "on a signal" if summary.get("signal") else f"after update {summary['step']} (stop_after)"
-        print(f"\nStopped {why} at update {summary['step']}, checkpoint saved in {summary['output_dir']}/checkpoints; "
-              "continue with resume=true.")
-        return 130 if summary.get("signal") else 0
+    if summary.get("stopped"):
+        return _stopped(summary)
     if summary.get("results") is not None and int(os.environ.get("RANK", "0")) == 0:
         print(f"\nDev results after {summary['step']} updates ({summary['output_dir']}):\n")
         print(format_table(summary["results"]))
@@ -51,6 +49,15 @@ def _cmd_prefinetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stopped(summary: dict[str, Any]) -> int:
+    """A run stopped with a checkpoint: say how to continue; 130 for a signal."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        why = "on a signal" if summary.get("signal") else f"after update {summary['step']} (stop_after)"
+        print(f"\nStopped {why} at update {summary['step']}, checkpoint saved in {summary['output_dir']}/checkpoints; "
+              "continue with resume=true.")
+    return 130 if summary.get("signal") else 0
+
+
 def _cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
@@ -58,6 +65,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 
     cfg = FinetuneConfig.load(*_config_args(args))
     result = finetune(cfg)
+    if result.get("stopped"):
+        return _stopped(result)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"\n{result['task']} ({result['n_train']:,} training examples, {result['steps']} updates, "
               f"best at {result['best_step']}, {result['seconds']:.0f} s)")
@@ -73,6 +82,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     cfg = SweepConfig.load(*_config_args(args))
     summary = sweep(cfg)
+    if summary["stopped"]:
+        why = "on a signal" if summary.get("signal") else "by stop_after"
+        print(f"Stopped {why} after {summary['ran']} cells run now; rerun the same command to continue (the "
+              f"stopped cell resumes from its checkpoint). Results so far: {summary['results']}")
+        return 130 if summary.get("signal") else 0
     print(f"{summary['cells']} cells: {summary['ran']} run now, {summary['skipped']} already done. "
           f"Results: {summary['results']}")
     return 0
@@ -108,12 +122,11 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
     )
-    print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "
-          "| skipped (malformed) | cache |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for t in tasks:
-        print(f"| {t.name} | {t.n_train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
-              f"{t.dropped_leaks:,} | {t.filtered:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
+    header = ("task", "train examples", "train features", "eval examples", "eval split", "dropped (leakage)",
+              "filtered (hub)", "skipped (malformed)", "cache")
+    print("\n".join(markdown_table(header, [
+        (t.name, f"{t.n_train_records:,}", f"{len(t.train):,}", f"{len(t.eval_records):,}", t.eval_split,
+         f"{t.dropped_leaks:,}", f"{t.filtered:,}", f"{t.skipped:,}", "hit" if t.cached else "built") for t in tasks])))
     return 0
 
 
@@ -133,10 +146,7 @@ def _cmd_tasks_list(args: argparse.Namespace) -> int:
         hub = "-" if spec.hub is None else spec.hub.path + (f"/{spec.hub.name}" if spec.hub.name else "")
         local = ",".join(spec.local_splits(data_dir)) or ("-" if spec.local is None else "(not here)")
         rows.append((spec.name, spec.family, space if len(space) <= 40 else space[:37] + "...", local, hub))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print("\n".join(markdown_table(header, rows)))
     print(f"\n{len(rows)} tasks. Mixtures: {', '.join(MIXTURES.names())}")
     return 0
 

@@ -26,6 +26,7 @@ from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
 from muppet.report import fmt_points, fmt_seconds, metric_scale, write_report
+from muppet.tables import markdown_table
 
 
 def run_finished(cfg: PrefinetuneConfig) -> bool:
@@ -97,8 +98,10 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
             return {"stopped": True, "run": stopped, "timings": timings}
         bar.set_postfix_str(f"sweep {name}")
         started = time.perf_counter()
-        sweep(sweep_cfg)
+        swept = sweep(sweep_cfg)
         record(f"sweeps/{name}", time.perf_counter() - started)
+        if swept["stopped"]:
+            return {"stopped": True, "run": f"sweep {name}", "timings": timings}
         report = write_report(sweep_cfg.output_dir, run_dirs=[str(cfg.run_dir(r)) for r in cfg.runs_of(sweep_cfg)])
         reports[name] = str(report.out_dir / "report.md")
         bar.update(1)
@@ -117,27 +120,28 @@ def _duration(seconds: float | None) -> str:
 def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
     lines = [f"# Study `{cfg.output_dir}`", "", "The resolved configuration is `study.yaml`; each run keeps its "
              "`config.yaml`, each fine-tuning cell its `results.json` with its config.", "",
-             "## Pre-finetuning runs", "", "| run | tasks | updates | batching | loss scaling | R3F | wall time |",
-             "|---|---|---|---|---|---|---|"]
+             "## Pre-finetuning runs", ""]
     from muppet.tasks.mixtures import select
 
+    runs = []
     for name, run in cfg.run_configs.items():
         specs = select(run.tasks, run.exclude, run.downstream, run.data_dir).specs
-        lines.append(f"| `{name}` | {len(specs)} | {run.max_steps} | {run.batching} | {run.loss_scaling} | "
-                     f"{'on' if run.r3f is not None else 'off'} | {_duration(timings.get(f'runs/{name}'))} |")
-    lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells done | time in its cells | report |",
-              "|---|---|---|---|---|---|---|---|"]
+        runs.append((f"`{name}`", len(specs), run.max_steps, run.batching, run.loss_scaling,
+                     "on" if run.r3f is not None else "off", _duration(timings.get(f"runs/{name}"))))
+    lines += markdown_table(("run", "tasks", "updates", "batching", "loss scaling", "R3F", "wall time"), runs)
+    lines += ["", "## Fine-tuning sweeps", ""]
+    sweeps = []
     for name, sw in cfg.sweep_configs.items():
         cells = list(sw.cells())
         done = [json.loads(p.read_text(encoding="utf-8")) for p in
                 (sw.cell_dir(*c) / RESULTS_FILE for c in cells) if p.is_file()]
         # Measured per cell, so it survives interruptions; a cell shared with an earlier sweep counts in both.
         seconds = sum(float(r.get("seconds") or 0.0) for r in done) if done else None
-        lines.append(
-            f"| `{name}` | {', '.join(_model_line(v) for v in sw.variants())} | {', '.join(sw.tasks)} | "
-            f"{', '.join(f'{f:g}' for f in sw.fractions)} | {', '.join(map(str, sw.seeds))} | {len(done)} of {len(cells)} | "
-            f"{_duration(seconds)} | [report](sweeps/{name}/report.md) |"
-        )
+        sweeps.append((f"`{name}`", ", ".join(_model_line(v) for v in sw.variants()), ", ".join(sw.tasks),
+                       ", ".join(f"{f:g}" for f in sw.fractions), ", ".join(map(str, sw.seeds)),
+                       f"{len(done)} of {len(cells)}", _duration(seconds), f"[report](sweeps/{name}/report.md)"))
+    lines += markdown_table(("sweep", "models", "tasks", "fractions", "seeds", "cells done", "time in its cells",
+                             "report"), sweeps)
     lines += own_task_table(cfg)
     for name, sw in cfg.sweep_configs.items():
         lines += sweep_table(name, Path(sw.output_dir))
@@ -181,13 +185,11 @@ def own_task_table(cfg: StudyConfig) -> list[str]:
         return []
     lines = ["", "## What each run learned of its own tasks", "",
              "From each run's final evaluation (`runs/<run>/results.json`); the trivial baseline is the larger "
-             "of chance and the majority class. Margins are mean score − trivial baseline, in points.", "",
-             "| run | tasks above their trivial baseline | " + " | ".join(f"margin, {f}" for f in families) + " |",
-             "|---|---|" + "---|" * len(families)]
-    for name, above, total, margin in rows:
-        cells = [f"{margin[f]:+.1f}" if f in margin else "–" for f in families]
-        lines.append(f"| `{name}` | {above} of {total} | " + " | ".join(cells) + " |")
-    return lines
+             "of chance and the majority class. Margins are mean score − trivial baseline, in points.", ""]
+    header = ("run", "tasks above their trivial baseline", *(f"margin, {f}" for f in families))
+    return lines + markdown_table(header, [
+        (f"`{name}`", f"{above} of {total}", *(f"{margin[f]:+.1f}" if f in margin else "–" for f in families))
+        for name, above, total, margin in rows])
 
 
 def sweep_table(name: str, sweep_dir: Path) -> list[str]:
@@ -204,8 +206,8 @@ def sweep_table(name: str, sweep_dir: Path) -> list[str]:
     labels = {m["model"]: m["label"] for m in report["models"]}
     gains = {(g["model"], g["task"], g["split"], g["fraction"]): g for g in report["gains"]}
     lines = ["", f"## Sweep `{name}`", "", f"Dev scores in points; the gain is over `{labels.get(report['baseline'], report['baseline'])}`, "
-             "paired by seed (mean of the per-seed differences; wins = seeds on which the model scored higher).", "",
-             "| task (metric) | model | data | n train | per seed | mean ± std | gain (wins) |", "|---|---|---|---|---|---|---|"]
+             "paired by seed (mean of the per-seed differences; wins = seeds on which the model scored higher).", ""]
+    rows = []
     for cell in sorted(report["cells"], key=lambda c: (list(tasks).index(c["task"]) if c["task"] in tasks else 99,
                                                         c["fraction"], [m["model"] for m in report["models"]].index(c["model"]))):
         if cell["split"] != "dev":
@@ -216,6 +218,7 @@ def sweep_table(name: str, sweep_dir: Path) -> list[str]:
             else fmt_points(cell["mean"], scale)
         gain = gains.get((cell["model"], cell["task"], "dev", cell["fraction"]))
         won = f"{fmt_points(gain['mean'], scale, signed=True)} ({gain['wins']}/{gain['n']})" if gain else "–"
-        lines.append(f"| {cell['task']} ({cell['metric']}) | {labels.get(cell['model'], cell['model'])} | "
-                     f"{cell['fraction']:.0%} | {cell['n_train'] if cell['n_train'] is not None else '–'} | {seeds} | {spread} | {won} |")
-    return lines
+        rows.append((f"{cell['task']} ({cell['metric']})", labels.get(cell["model"], cell["model"]),
+                     f"{cell['fraction']:.0%}", cell["n_train"] if cell["n_train"] is not None else "–", seeds, spread, won))
+    header = ("task (metric)", "model", "data", "n train", "per seed", "mean ± std", "gain (wins)")
+    return lines + markdown_table(header, rows)

@@ -148,7 +148,8 @@ def test_sweep_runs_resumes_and_reports(tiny_root: Path, tmp_path: Path) -> None
         finetune=dict(data_dir=str(tiny_root / "data"), epochs=1, batch_size=4, lr=1e-3, max_length=48),
     ))
     first = sweep(cfg)
-    assert first == {"cells": 8, "skipped": 0, "ran": 8, "results": str(tmp_path / "sweep" / "results.csv")}
+    assert first == {"cells": 8, "skipped": 0, "ran": 8, "results": str(tmp_path / "sweep" / "results.csv"),
+                     "stopped": False}
     rows = list(csv.DictReader((tmp_path / "sweep" / "results.csv").open()))
     assert len(rows) == 8 * 3  # accuracy, f1_macro, mcc on dev
     assert set(rows[0]) == {"model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds"}

@@ -11,6 +11,7 @@ from muppet.config.base import Config, choice
 from muppet.config.sections import (
     LOSS_SCALING,
     BatchSize,
+    CheckpointSection,
     DataSection,
     EvalSection,
     Lr,
@@ -52,19 +53,10 @@ class RecipeSection(Config):
         return self
 
 
-class CheckpointSection(Config):
-    title: ClassVar[str] = "Logging, evaluation schedule and checkpoints"
+class OutputSection(Config):
+    title: ClassVar[str] = "Evaluation schedule and export"
 
     eval_every: int = Field(0, ge=0, description="updates between dev evaluations (0: only at the end)")
-    log_every: int = Field(10, gt=0, description="updates per metrics.jsonl row")
-    save_every: int = Field(0, ge=0, description="updates between checkpoints (0: only at the end)")
-    keep_checkpoints: int = Field(2, gt=0, description="complete checkpoints kept")
-    resume: bool = Field(False, description="continue from the last complete checkpoint (starts fresh when there is "
-                                            "none)")
-    stop_after: int | None = Field(None, gt=0, description="checkpoint and stop after this update (a job's time "
-                                                           "limit), then resume=true")
-    overwrite: bool = Field(False, description="start afresh in an output_dir that already holds a run (its files "
-                                               "are deleted first)")
     export: bool = Field(True, description="write output_dir/export/ at the end")
     push_to_hub: str | None = Field(None, description="a Hub repo id: push the export there at the end of the run "
                                                       "(see muppet push)")
@@ -76,12 +68,12 @@ class CheckpointSection(Config):
         return self
 
 
-class PrefinetuneConfig(RecipeSection, ModelSection, DataSection, OptimSection, EvalSection, CheckpointSection,
-                        RunSection):
+class PrefinetuneConfig(RecipeSection, ModelSection, DataSection, OptimSection, EvalSection, OutputSection,
+                        CheckpointSection, RunSection):
     """``muppet prefinetune``: one shared backbone trained on a mixture of tasks."""
 
 
-class FinetuneConfig(ModelSection, DataSection, OptimSection, EvalSection, RunSection):
+class FinetuneConfig(ModelSection, DataSection, OptimSection, EvalSection, CheckpointSection, RunSection):
     """``muppet finetune``: one model fine-tuned on one task, optionally on a nested subset of its
     training data, scored on dev (and test)."""
 
@@ -103,7 +95,6 @@ class FinetuneConfig(ModelSection, DataSection, OptimSection, EvalSection, RunSe
                                                               "(0: never)")
     evaluate_test: bool = Field(True, description="also score the labelled test split, where the task has one")
     save_model: bool = Field(False, description="export the fine-tuned model to output_dir/model")
-    overwrite: bool = Field(False, description="replace a finished results.json in output_dir")
     extra: dict[str, Any] = Field({}, description="free-form labels copied into results.json")
     # defaults of shared settings that differ for fine-tuning
     output_dir: OutputDir = "runs/finetune"
@@ -111,6 +102,8 @@ class FinetuneConfig(ModelSection, DataSection, OptimSection, EvalSection, RunSe
     lr: Lr = 2e-5
     max_eval_examples: MaxEvalExamples = None
     num_beams: NumBeams = 4
+    save_every: int = Field(0, ge=0, description="updates between checkpoints (0: only when stopped by a signal or "
+                                                 "stop_after); a finished fine-tune deletes its checkpoints")
 
     @model_validator(mode="after")
     def _one_amount(self) -> Any:

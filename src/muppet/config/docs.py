@@ -10,6 +10,7 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from muppet.config.evaluate import EvaluateConfig
 from muppet.config.study import StudyConfig
 from muppet.config.sweep import SweepConfig
 from muppet.config.transfer import AffinityConfig
+from muppet.tables import markdown_table
 
 # The commands whose keys the README documents.
 COMMANDS: dict[str, type[Config]] = {"prefinetune": PrefinetuneConfig, "finetune": FinetuneConfig,
@@ -31,8 +33,9 @@ COMMANDS: dict[str, type[Config]] = {"prefinetune": PrefinetuneConfig, "finetune
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _type_name(typing.get_args(annotation)[0])
+    if origin is typing.Annotated:  # a choice names its values; other metadata adds nothing here
+        values = [m.values for m in annotation.__metadata__ if isinstance(m, Choices)]
+        return " | ".join(values[0]) if values else _type_name(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in typing.get_args(annotation) if a is not type(None)]
         return " or ".join(names) + (" or null" if type(None) in typing.get_args(annotation) else "")
@@ -49,7 +52,7 @@ def allowed(field: FieldInfo) -> str:
     """The values a field accepts: its choices, or its bounds, or its type."""
     for meta in field.metadata:
         if isinstance(meta, Choices):
-            return " \\| ".join(meta.values)
+            return " | ".join(meta.values)
     lower = upper = None
     for meta in field.metadata:
         if isinstance(meta, annotated_types.Gt):
@@ -99,29 +102,31 @@ def rows(cls: type[Config], prefix: str = "") -> list[tuple[str, str, str, str, 
     return out
 
 
-def _lines(cls: type[Config], heading: str, line: str) -> list[str]:
-    """One formatted line per key, with a heading line before each section (one section: none)."""
-    out: list[str] = []
+def _grouped(cls: type[Config], heading: Callable[[str], Any], line: Callable[[str, str, str, str], Any]) -> list[Any]:
+    """``line(key, default, allowed, description)`` per key, with ``heading(title)`` before each
+    section (one section: none)."""
+    out: list[Any] = []
     section = None if len(cls.sections()) > 1 else cls.sections()[0][0]
     for title, key, default, ok, description in rows(cls):
         if title != section:
-            out.append(heading.format(title=title))
+            out.append(heading(title))
             section = title
-        out.append(line.format(key=key, default=default, ok=ok, description=description))
+        out.append(line(key, default, ok, description))
     return out
 
 
 def markdown(cls: type[Config]) -> str:
-    lines = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
-    lines += _lines(cls, "| **{title}** | | | |", "| `{key}` | `{default}` | {ok} | {description} |")
-    return "\n".join(lines)
+    body = _grouped(cls, lambda title: (f"**{title}**", "", "", ""),
+                    lambda key, default, ok, description: (f"`{key}`", f"`{default}`", ok, description))
+    return "\n".join(markdown_table(("key", "default", "allowed", "meaning"), body))
 
 
 def help_text(cls: type[Config]) -> str:
     """The keys for an argparse epilog: one line each, grouped by section."""
     width = max(len(key) for _, key, *_ in rows(cls))
-    lines = _lines(cls, "\n  {title}:", "    {key:<%d}  {description} [{ok}; default {default}]" % width)
-    return "\n".join(["keys (key=value on the command line, a.b=value inside a section):", *lines]).replace("\\|", "|")
+    lines = _grouped(cls, lambda title: f"\n  {title}:",
+                     lambda key, default, ok, description: f"    {key:<{width}}  {description} [{ok}; default {default}]")
+    return "\n".join(["keys (key=value on the command line, a.b=value inside a section):", *lines])
 
 
 def render_readme(text: str) -> str:

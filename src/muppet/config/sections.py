@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 from muppet.config.base import Config, choice
+from muppet.integrations.trackers import TRACKERS
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 LOSS_SCALING = ("log", "none")
@@ -166,3 +167,20 @@ class EvalSection(Config):
     num_beams: NumBeams = 1
     max_new_tokens: int = Field(64, gt=0, description="summary tokens generated at evaluation")
 
+
+
+class CheckpointSection(Config):
+    title: ClassVar[str] = "Logging, trackers and checkpoints"
+
+    log_every: int = Field(10, gt=0, description="updates per metrics.jsonl row")
+    report_to: list[choice(*TRACKERS)] = Field([], description="experiment trackers (accelerate's) that get every "
+                                                               "metrics.jsonl row and the config; tensorboard writes "
+                                                               "to output_dir/trackers")
+    save_every: int = Field(0, ge=0, description="updates between checkpoints (0: only at the end)")
+    keep_checkpoints: int = Field(2, gt=0, description="complete checkpoints kept")
+    resume: bool = Field(False, description="continue from the last complete checkpoint (starts fresh when there is "
+                                            "none)")
+    stop_after: int | None = Field(None, gt=0, description="checkpoint and stop after this update (a job's time "
+                                                           "limit), then resume=true")
+    overwrite: bool = Field(False, description="start afresh in an output_dir that already holds a run (its files "
+                                               "are deleted first)")

@@ -86,10 +86,11 @@ class SweepConfig(Config):
     def cell_config(self, model: str, task: str, fraction: float, seed: int) -> FinetuneConfig:
         """The fine-tuning run of one cell; ``model`` is a model's name in the grid."""
         variant = self.variant(model)
+        settings = {**self.finetune, **variant.finetune}
         return FinetuneConfig.from_dict({
-            "progress": False,
-            **self.finetune,
-            **variant.finetune,
+            # a rerun continues a cell stopped by a signal from its checkpoint
+            "progress": False, "resume": not settings.get("overwrite", False),
+            **settings,
             "model": variant.model, "task": task, "train_fraction": fraction, "seed": seed,
             "output_dir": str(self.cell_dir(model, task, fraction, seed)),
         }, prefix="finetune.")

@@ -73,8 +73,12 @@ def sweep(cfg: SweepConfig) -> dict[str, Any]:
         if (cfg.cell_dir(model, task, fraction, seed) / RESULTS_FILE).is_file():
             done += 1
             continue
-        finetune(cfg.cell_config(model, task, fraction, seed))
+        result = finetune(cfg.cell_config(model, task, fraction, seed))
+        if result.get("stopped"):  # a signal: the cell has a checkpoint, and a rerun continues it
+            bar.close()
+            return {"cells": len(cells), "skipped": done, "ran": ran, "results": str(write_results_csv(cfg)),
+                    "stopped": True, "signal": result.get("signal")}
         ran += 1
         write_results_csv(cfg)
     csv_path = write_results_csv(cfg)
-    return {"cells": len(cells), "skipped": done, "ran": ran, "results": str(csv_path)}
+    return {"cells": len(cells), "skipped": done, "ran": ran, "results": str(csv_path), "stopped": False}

@@ -19,6 +19,7 @@ from typing import Any
 from muppet.config.base import RENAMED
 from muppet.families import get_family
 from muppet.integrations.st import MODULES_FILE
+from muppet.tables import markdown_table
 
 # Training settings shown on the card, in this order, when the export's config has them.
 SETTINGS = (
@@ -137,21 +138,16 @@ def _mixture(manifest: Mapping[str, Any]) -> list[str]:
         "## Mixture", "",
         "`data id`: the identity of the task's training records (a hash of the task's declaration and of its "
         "source: file paths, sizes and content hashes, or the hub dataset's fingerprint).", "",
-        "| task | family | head | train examples | sampling rate | data id |",
-        "|---|---|---|---|---|---|",
     ]
-    for t in manifest["tasks"]:
-        data = t.get("data")
-        lines.append(f"| {t['name']} | {t['family']} | {t['head']} | {_fmt(t.get('train_examples'))} "
-                     f"| {_fmt(t.get('sampling_rate'))} | {'`' + data[:16] + '`' if data else '-'} |")
-    return lines
+    rows = [(t["name"], t["family"], t["head"], _fmt(t.get("train_examples")), _fmt(t.get("sampling_rate")),
+             "`" + t["data"][:16] + "`" if t.get("data") else "-") for t in manifest["tasks"]]
+    return lines + markdown_table(("task", "family", "head", "train examples", "sampling rate", "data id"), rows)
 
 
 def _settings(manifest: Mapping[str, Any]) -> list[str]:
     config = {RENAMED.get(k, k): v for k, v in (manifest.get("config") or {}).items()}  # an older export's names
     shown = [k for k in SETTINGS if k in config and not (k == "temperature" and config.get("sampling") != "temperature")]
-    lines = ["## Training", "", "| setting | value |", "|---|---|"]
-    return lines + [f"| {k} | {_fmt(config[k])} |" for k in shown]
+    return ["## Training", "", *markdown_table(("setting", "value"), [(k, _fmt(config[k])) for k in shown])]
 
 
 def _results(manifest: Mapping[str, Any]) -> list[str]:
@@ -159,16 +155,16 @@ def _results(manifest: Mapping[str, Any]) -> list[str]:
         "## Dev results", "",
         "Each task's headline metric on its evaluation examples right after pre-finetuning (no fine-tuning); "
         "`random` is a uniform guess, `trivial` the best constant answer.", "",
-        "| task | eval split | n | metric | score | random | trivial | above both |",
-        "|---|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for t in manifest["tasks"]:
         score, chance = _score(t), t.get("chance") or {}
         refs = [v for v in (chance.get("random"), chance.get("trivial")) if _finite(v)]
         above = ("yes" if score > max(refs) else "no") if _finite(score) and refs else "-"
-        lines.append(f"| {t['name']} | {_fmt(t.get('eval_split'))} | {_fmt(t.get('eval_examples'))} | {_fmt(t.get('metric'))} "
-                     f"| {_fmt(score)} | {_fmt(chance.get('random'))} | {_fmt(chance.get('trivial'))} | {above} |")
-    return lines
+        rows.append((t["name"], _fmt(t.get("eval_split")), _fmt(t.get("eval_examples")), _fmt(t.get("metric")),
+                     _fmt(score), _fmt(chance.get("random")), _fmt(chance.get("trivial")), above))
+    header = ("task", "eval split", "n", "metric", "score", "random", "trivial", "above both")
+    return lines + markdown_table(header, rows)
 
 
 def _leakage(manifest: Mapping[str, Any]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 
 # How each unit a family declares (``Family.metric_units``) is shown: the factor to points
 # (0..100) and the label of the axis or table. "as reported": a metric no family declares.
@@ -41,8 +40,3 @@ def fmt_n_train(lo_hi: tuple[int, int] | None) -> str:
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "task"
 
-
-def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines

@@ -7,7 +7,8 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from muppet.report.aggregate import SMOOTHING_WINDOW, SPLITS, Cell, Gain, run_summary, scaling_budget
-from muppet.report.format import fmt_fraction, fmt_n_train, fmt_points, fmt_seconds, table
+from muppet.report.format import fmt_fraction, fmt_n_train, fmt_points, fmt_seconds
+from muppet.tables import markdown_table as table
 
 if TYPE_CHECKING:
     from muppet.report.build import Report

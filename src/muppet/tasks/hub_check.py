@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from muppet.errors import DataError
+from muppet.tables import markdown_table
 from muppet.tasks.hub import HubLoader, declared_request, hub_error
 from muppet.tasks.loading import Problem, open_hub_split, reads_local
 from muppet.tasks.spec import SPLITS, TaskSpec
@@ -104,8 +105,7 @@ def preflight(
 
 def format_checks(checks: Sequence[SplitCheck]) -> Iterator[str]:
     """One table row per task: the splits found, rows checked and the first problem."""
-    yield "| task | dataset | revision used | splits | rows checked | verdict | message |"
-    yield "|---|---|---|---|---|---|---|"
+    rows = []
     by_task: dict[str, list[SplitCheck]] = {}
     for check in checks:
         by_task.setdefault(check.task, []).append(check)
@@ -116,6 +116,6 @@ def format_checks(checks: Sequence[SplitCheck]) -> Iterator[str]:
         message = f"{failed[0].split}: {failed[0].message}" if failed else ""
         if len(failed) > 1:  # usually the same reason: one message is enough
             message += f" (also failing: {', '.join(c.split for c in failed[1:])})"
-        message = message.replace("|", "\\|").replace("\n", " ")
-        yield (f"| {task} | {splits[0].dataset} | {revisions} | {found} | {sum(c.rows for c in splits)} | "
-               f"{'FAIL' if failed else 'ok'} | {message} |")
+        rows.append((task, splits[0].dataset, revisions, found, sum(c.rows for c in splits), "FAIL" if failed else "ok",
+                     message))
+    yield from markdown_table(("task", "dataset", "revision used", "splits", "rows checked", "verdict", "message"), rows)

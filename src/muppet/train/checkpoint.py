@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,9 +97,11 @@ def _file_sizes(folder: Path) -> dict[str, int]:
 
 
 def save_checkpoint(
-    accelerator: Accelerator, output_dir: str | os.PathLike[str], step: int, state: dict[str, Any], keep: int
+    accelerator: Accelerator, output_dir: str | os.PathLike[str], step: int, state: dict[str, Any], keep: int,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write checkpoint ``step``; a failed write (e.g. a full disk) leaves the previous ones intact."""
+    """Write checkpoint ``step``; a failed write (e.g. a full disk) leaves the previous ones intact.
+    ``extra`` writes further files into the folder (main process), listed and checked like the rest."""
     root = checkpoint_dir(output_dir)
     final = root / f"step_{step:08d}"
     tmp = root / f".tmp-step_{step:08d}"
@@ -110,6 +113,8 @@ def save_checkpoint(
         accelerator.save_state(str(tmp), safe_serialization=True)
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
+            if extra is not None:
+                extra(tmp)
             write_json_atomic(tmp / STATE_FILE, {"step": step, **state, "files": _file_sizes(tmp)})
             if final.exists():  # the same step saved twice (e.g. an end-of-run save after a resume)
                 shutil.rmtree(final)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,29 +14,36 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from muppet.backbone import load_config, resolve_model_path
-from muppet.config import PrefinetuneConfig, read_yaml_mapping
+from muppet.config import PrefinetuneConfig
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
 from muppet.errors import ConfigError, DataError, TrainingError
 from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
-from muppet.integrations import hub_push
+from muppet.integrations import hub_push, trackers
+from muppet.integrations.trackers import TRACKERS_DIR
 from muppet.model import MultiTaskModel, remove_head_parametrizations
+from muppet.tables import markdown_table
 from muppet.tasks.mixtures import Selection, select
 from muppet.tasks.spec import TaskSpec
-from muppet.train.checkpoint import (
-    latest_checkpoint,
-    read_state,
-    save_checkpoint,
-    set_aside,
-    usable_checkpoints,
-    write_json_atomic,
-)
+from muppet.train.checkpoint import latest_checkpoint, save_checkpoint, write_json_atomic
 from muppet.train.export import export_model
-from muppet.train.metrics_log import MetricsLog
-from muppet.train.resume import check_resume, describe
-from muppet.train.runfolder import any_process, check_free_space, clear, own_folder, present
-from muppet.train.skeleton import MetricWindow, UpdateGuard, advance, build_model, optimization, regularize
+from muppet.train.metrics_log import MetricsLog, log_row
+from muppet.train.resume import ResumePoint, resume_point, resume_state
+from muppet.train.runfolder import check_free_space, own_folder
+from muppet.train.skeleton import (
+    MetricWindow,
+    UpdateGuard,
+    advance,
+    build_model,
+    install_stop_handlers,
+    open_log,
+    optimization,
+    prepare_folder,
+    regularize,
+    restore_stop_handlers,
+    stop_now,
+)
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
 
 logger = logging.getLogger(__name__)
@@ -139,116 +143,33 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         unit = get_family(family).metric_units.get(metric)
         return f"{100 * v:.1f}" if unit in ("fraction", "correlation") else f"{v:.1f}"
 
-    header = "| task | family | eval split | n | metric | score | random | trivial |"
-    lines = [header, "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        m = r["metric"]
-        lines.append(
-            f"| {r['task']} | {r['family']} | {r['eval_split']} | {r['n']} | {m} | "
-            f"{pct(r['family'], m, r['score'])} | {pct(r['family'], m, r['random'])} | "
-            f"{pct(r['family'], m, r['trivial'])} |"
-        )
-    return "\n".join(lines)
-
-
-def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
-    if log is not None:  # only the main process writes metrics.jsonl
-        log.write(row)
-
-
-def install_stop_handlers(received: list[int]) -> dict[int, Any]:
-    """Record SIGTERM/SIGINT in ``received`` instead of dying mid-update (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous = {}
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
-    return previous
-
-
-def restore_stop_handlers(previous: dict[int, Any]) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
-
-
-def stop_requested(received: list[int], accelerator: Any) -> bool:
-    """Whether any process was asked to stop (all processes then stop at the same update)."""
-    return any_process(bool(received), accelerator)
+    header = ("task", "family", "eval split", "n", "metric", "score", "random", "trivial")
+    return "\n".join(markdown_table(header, [
+        (r["task"], r["family"], r["eval_split"], r["n"], r["metric"],
+         *(pct(r["family"], r["metric"], r[k]) for k in ("score", "random", "trivial"))) for r in rows]))
 
 
 # What a pre-finetuning run writes into its output_dir (overwrite=true removes exactly these).
-RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export")
-
-
-@dataclass
-class ResumePoint:
-    path: Path
-    step: int
-    state: dict[str, Any]
-    changes: dict[str, tuple[Any, Any]]
-    skipped: list[str]  # newer checkpoints that were incomplete, with why
-
-
-def resume_point(cfg: PrefinetuneConfig, out: Path, names: Sequence[str], shards: int) -> ResumePoint | None:
-    """The checkpoint this run continues from, checked against the config before any model or
-    data is loaded; None for a fresh run (which must not replace a run unasked)."""
-    if cfg.resume and cfg.overwrite:
-        raise ConfigError("resume=true and overwrite=true contradict each other: continue the run or replace it")
-    held = present(out, RUN_FILES)
-    if not cfg.resume:
-        if held and not cfg.overwrite:
-            raise ConfigError(f"{out} already holds a run ({', '.join(held)}): pass resume=true to continue it "
-                              "or overwrite=true to replace it (its files are deleted first)")
-        return None
-    path, skipped = usable_checkpoints(out)
-    if path is None:
-        if skipped or "results.json" in held:
-            why = "; ".join(skipped) or "it has results.json but no checkpoint"
-            raise ConfigError(f"resume: {out} holds no usable checkpoint ({why}); pass overwrite=true to start again")
-        return None
-    state = read_state(path)
-    if list(state.get("tasks", [])) != list(names):
-        old, new = state.get("tasks", []), list(names)
-        raise ConfigError(
-            f"resume: checkpoint {path} was trained on other tasks (added: {sorted(set(new) - set(old)) or 'none'}, "
-            f"removed: {sorted(set(old) - set(new)) or 'none'}{'' if set(old) != set(new) else ', order changed'}); "
-            "resume with the same tasks, or start a new run in another output_dir"
-        )
-    if state.get("shards", shards) != shards:
-        raise ConfigError(f"resume: checkpoint {path} was trained with {state['shards']} shards per update "
-                          f"(processes x grad_accum_steps), this run has {shards}; resume with the same")
-    saved = state.get("config") or read_yaml_mapping(out / "config.yaml", "the run's config")
-    changes = check_resume(saved, cfg.to_dict(), int(state["step"]), path)
-    return ResumePoint(path, int(state["step"]), state, changes, skipped)
-
-
-def announce_resume(point: ResumePoint, out: Path, max_steps: int, log: MetricsLog | None) -> None:
-    """Say (and log) which checkpoint the run continues from, what it skipped and what changed."""
-    notes = [f"resuming from {point.path} (update {point.step} of {max_steps})"]
-    if point.skipped:
-        notes.append(f"fell back past incomplete checkpoints, set aside as broken-step_*: {'; '.join(point.skipped)}")
-    if describe(point.changes):
-        notes.append(f"changed: {describe(point.changes)}")
-    print("muppet: " + "; ".join(notes), file=sys.stderr, flush=True)
-    log_row(log, {"step": point.step, "resumed_from": point.path.name, "skipped_checkpoints": point.skipped,
-                  "changed": {k: list(v) for k, v in point.changes.items()}})
+RUN_FILES = ("config.yaml", "metrics.jsonl", "results.json", "results.md", "checkpoints", "export", TRACKERS_DIR)
 
 
 def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
+    trackers.check_installed(cfg.report_to)
     selection = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     specs = selection.specs
     check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     if cfg.push_to_hub:
         hub_push.check_can_push()
-    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size)
+    accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size,
+                                           cfg.report_to, trackers.project_dir(out))
     if cfg.batching == "sequential" and cfg.max_steps < len(specs):
         raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
                           f"is less than the {len(specs)} tasks: some would never train; raise max_steps")
     with own_folder(out, accelerator):
-        point = resume_point(cfg, out, [s.name for s in specs], shards)
+        point = resume_point(cfg, out, [s.name for s in specs], shards, RUN_FILES)
         return _prefinetune(cfg, selection, accelerator, shards, point, started)
 
 
@@ -320,15 +241,7 @@ def setup(
     check_not_empty(tasks)
     # keep_checkpoints complete ones, plus the one being written
     check_free_space(out, model, cfg.keep_checkpoints + 1, int(cfg.export), accelerator)
-    if accelerator.is_main_process:
-        # Only now, with everything validated, is the old run touched.
-        if point is None and cfg.overwrite:
-            clear(out, RUN_FILES)
-        elif point is not None and point.skipped:
-            set_aside(out, point.step)
-        out.mkdir(parents=True, exist_ok=True)
-        cfg.save(out / "config.yaml")
-    accelerator.wait_for_everyone()
+    prepare_folder(cfg, out, point, RUN_FILES, accelerator)
     # Rates count examples, not features: a QA example cut into many windows weighs as one.
     rates = sampling_rates([t.n_train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
@@ -339,39 +252,11 @@ def setup(
     optimizer, scheduler = optimization(cfg, model, cfg.max_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     start = resume_state(point, accelerator, sampler, scheduler)
-    log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None) if accelerator.is_main_process else None
-    if point is not None and accelerator.is_main_process:
-        announce_resume(point, out, cfg.max_steps, log)
-    announce_skipped(tasks, log if start == 0 else None, accelerator)
+    log = open_log(cfg, out, point, start, cfg.max_steps, tasks, accelerator)
     stepper = Stepper(accelerator, model, optimizer, tasks, cfg.seed, cfg.grad_accum_steps, cfg.loss_scaling,
                       cfg.max_grad_norm, noise, r3f_lambda, padding, cfg.max_tokens)
     return Run(cfg, out, accelerator, tasks, rates, tokenizer, settings, model, optimizer, scheduler, sampler, stepper,
                padding, shards, start, log, show, started)
-
-
-def resume_state(point: ResumePoint | None, accelerator: Any, sampler: MixtureSampler, scheduler: Any) -> int:
-    """Load the checkpoint into the prepared objects; the update to continue after (0: fresh).
-
-    The scheduler is not prepared (a prepared one steps once per process) and, like the
-    sampler, is saved as JSON in trainer_state.json: accelerate would pickle both, and
-    nothing in a checkpoint is unpickled beyond tensors (torch.load with weights_only=True)."""
-    if point is None:
-        return 0
-    accelerator.load_state(str(point.path))
-    sampler.load_state_dict(point.state["sampler"])
-    scheduler.load_state_dict(point.state["scheduler"])
-    if point.step != sampler.step:
-        raise ConfigError(f"{point.path}: sampler at update {sampler.step}, checkpoint says {point.step}")
-    return point.step
-
-
-def announce_skipped(tasks: Sequence[TaskData], log: MetricsLog | None, accelerator: Any) -> None:
-    """Say how many malformed records on_bad_record=skip skipped (and log it once per run)."""
-    skipped = {t.name: t.skipped for t in tasks if t.skipped}
-    if skipped and accelerator.is_main_process:
-        print(f"muppet: on_bad_record=skip skipped {sum(skipped.values()):,} malformed record(s): "
-              + ", ".join(f"{k} {v:,}" for k, v in skipped.items()), file=sys.stderr, flush=True)
-        log_row(log, {"step": 0, "skipped_records": skipped})
 
 
 def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] | None]:
@@ -403,8 +288,7 @@ def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] |
                 last_eval = run.evaluate()
                 log_row(run.log, {"step": step, "dev": last_eval})
                 window.start = time.perf_counter()  # evaluation time is not training throughput
-            stopping = stop_requested(signals, accelerator) or (
-                cfg.stop_after is not None and step == cfg.stop_after and step < cfg.max_steps)
+            stopping = stop_now(cfg, step, cfg.max_steps, signals, accelerator)
             if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
                 run.checkpoint(step)
                 window.start = time.perf_counter()

@@ -1,10 +1,12 @@
-"""metrics.jsonl: one JSON row per logged update, plus rows for dev evaluations."""
+"""metrics.jsonl: one JSON row per logged update, plus rows for dev evaluations (and any other
+row a run logs). Every row also goes to the run's experiment trackers, when it has some."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,12 @@ def _clean(value: Any) -> Any:
 
 
 class MetricsLog:
-    def __init__(self, path: str | os.PathLike[str], resume_step: int | None = None) -> None:
+    """``tracker(values, step)`` receives each row's numbers, flattened (accelerate's ``log``)."""
+
+    def __init__(self, path: str | os.PathLike[str], resume_step: int | None = None,
+                 tracker: Callable[..., Any] | None = None) -> None:
         self.path = Path(path)
+        self.tracker = tracker
         if resume_step is None:
             self.path.write_text("", encoding="utf-8")
         elif self.path.exists():
@@ -39,7 +45,18 @@ class MetricsLog:
     def write(self, row: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(_clean(row)) + "\n")
+        if self.tracker is not None:
+            from muppet.integrations.trackers import flatten
+
+            values = flatten(row)
+            if values:
+                self.tracker(values, step=row["step"])
 
 
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def log_row(log: MetricsLog | None, row: dict[str, Any]) -> None:
+    if log is not None:  # only the main process writes metrics.jsonl
+        log.write(row)

@@ -98,11 +98,13 @@ def clear(folder: Path, names: Sequence[str]) -> None:
             path.unlink()
 
 
-def check_free_space(folder: Path, model: torch.nn.Module, checkpoints: int, exports: int, accelerator: Any) -> None:
+def check_free_space(folder: Path, model: torch.nn.Module, checkpoints: int, exports: int, accelerator: Any,
+                     per_checkpoint: int = 3) -> None:
     """Refuse to start when ``folder``'s disk cannot hold what the run will write: ``checkpoints``
-    copies of the weights with AdamW's two moments, and ``exports`` copies of the weights."""
+    of ``per_checkpoint`` copies of the weights (the weights and AdamW's two moments, plus
+    fine-tuning's best weights), and ``exports`` copies of the weights."""
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    need = weights * (3 * checkpoints + exports)
+    need = weights * (per_checkpoint * checkpoints + exports)
     free = shutil.disk_usage(folder).free if accelerator.is_main_process else need
     if any_process(free < need, accelerator):
         gib = 2**30

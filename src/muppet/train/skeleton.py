@@ -1,9 +1,13 @@
-"""The pieces pre-finetuning and fine-tuning share: the model and its tokenizer, AdamW with
-the linear schedule, the guard that stops a run on bad updates, and the window of training
-metrics between two log rows. Each command is a short composition of these."""
+"""The pieces pre-finetuning and fine-tuning share: the model, AdamW with the linear
+schedule, the run folder and its metrics log, the stop handlers, the guard that stops a run
+on bad updates, and the window of training metrics between two log rows. Each command is a
+short composition of these (setup, fit, finish)."""
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -14,10 +18,14 @@ import torch
 
 from muppet.backbone import Backbone
 from muppet.errors import TrainingError
+from muppet.integrations import trackers
 from muppet.model import MultiTaskModel, spectral_normalize_heads
 from muppet.tasks.spec import TaskSpec
+from muppet.train.checkpoint import set_aside
+from muppet.train.metrics_log import MetricsLog, log_row
 from muppet.train.objective import TaskStats, embedding_noise, merge_stats
-from muppet.train.runfolder import any_process
+from muppet.train.resume import ResumePoint, announce_resume
+from muppet.train.runfolder import any_process, clear
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -143,3 +151,62 @@ class MetricWindow:
         }
         self.reset()
         return row
+
+
+def prepare_folder(cfg: Any, out: Path, point: ResumePoint | None, run_files: Sequence[str], accelerator: Any) -> None:
+    """Touch the old run only now, with everything validated: empty it (overwrite=true) or set
+    aside the broken checkpoints a resume fell back past; then save the config."""
+    if accelerator.is_main_process:
+        if point is None and cfg.overwrite:
+            clear(out, run_files)
+        elif point is not None and point.skipped:
+            set_aside(out, point.step)
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.save(out / "config.yaml")
+    accelerator.wait_for_everyone()
+
+
+def open_log(cfg: Any, out: Path, point: ResumePoint | None, start: int, max_steps: int, tasks: Sequence[Any],
+             accelerator: Any) -> MetricsLog | None:
+    """metrics.jsonl (main process only; a resumed run drops the rows after its checkpoint) and
+    the trackers of report_to, with the resume and the skipped records announced and logged."""
+    trackers.start(accelerator, cfg, start)
+    if not accelerator.is_main_process:
+        return None
+    log = MetricsLog(out / "metrics.jsonl", resume_step=start if cfg.resume else None,
+                     tracker=accelerator.log if cfg.report_to else None)
+    if point is not None:
+        announce_resume(point, max_steps, log)
+    skipped = {t.name: t.skipped for t in tasks if t.skipped}
+    if skipped:
+        print(f"muppet: on_bad_record=skip skipped {sum(skipped.values()):,} malformed record(s): "
+              + ", ".join(f"{k} {v:,}" for k, v in skipped.items()), file=sys.stderr, flush=True)
+        if start == 0:  # logged once per run
+            log_row(log, {"step": 0, "skipped_records": skipped})
+    return log
+
+
+def install_stop_handlers(received: list[int]) -> dict[int, Any]:
+    """Record SIGTERM/SIGINT in ``received`` instead of dying mid-update (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
+    return previous
+
+
+def restore_stop_handlers(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def stop_requested(received: list[int], accelerator: Any) -> bool:
+    """Whether any process was asked to stop (all processes then stop at the same update)."""
+    return any_process(bool(received), accelerator)
+
+
+def stop_now(cfg: Any, step: int, max_steps: int, received: list[int], accelerator: Any) -> bool:
+    """Whether the run stops after update ``step`` with a checkpoint: a signal, or stop_after."""
+    return stop_requested(received, accelerator) or (
+        cfg.stop_after is not None and step == cfg.stop_after and step < max_steps)

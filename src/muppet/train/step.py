@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,13 +51,16 @@ def fresh_accelerator_state() -> None:
     GradientState._reset_state()
 
 
-def make_accelerator(cpu: bool, precision: str, grad_accum_steps: int, batch_size: int) -> tuple[Any, int]:
-    """The run's Accelerator and its number of shards per update (processes x accumulation)."""
+def make_accelerator(cpu: bool, precision: str, grad_accum_steps: int, batch_size: int,
+                     report_to: Sequence[str] = (), project_dir: Path | None = None) -> tuple[Any, int]:
+    """The run's Accelerator and its number of shards per update (processes x accumulation);
+    ``report_to`` are its experiment trackers, writing under ``project_dir``."""
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs
 
     fresh_accelerator_state()
     accelerator = Accelerator(
+        log_with=list(report_to) or None, project_dir=str(project_dir) if report_to and project_dir else None,
         cpu=use_cpu(cpu),
         mixed_precision={"fp32": "no", "bf16": "bf16", "fp16": "fp16"}[precision],
         gradient_accumulation_steps=grad_accum_steps,

@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from muppet.config.transfer import AffinityConfig
+from muppet.tables import markdown_table
 
 ALL = "all"  # the mean over targets, as a target of its own
 
@@ -72,14 +73,14 @@ def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], c
         wide = rows.pivot(index="candidate", columns="measure", values=["mean", "std"])
         wide = wide.sort_values(("mean", cfg.measure), ascending=False)
         title = "all targets (mean)" if target == ALL else f"target `{target}`"
-        lines += [f"## {title}", "", "| rank | candidate | lookahead | cosine | selected |", "|---|---|---|---|---|"]
+        rows = []
         for rank, (cand, r) in enumerate(wide.iterrows(), 1):
             picked = chosen[target].get(cand)
             mark = "" if picked is None else ("yes" if picked == 1.0 else f"weight {picked:g}")
             # lookahead changes are small fractions of a loss (1e-5 at default settings): 3 significant digits
-            lines.append(f"| {rank} | {cand} | {r[('mean', 'lookahead')]:+.2e} ± {r[('std', 'lookahead')]:.1e} | "
-                         f"{r[('mean', 'cosine')]:+.3f} ± {r[('std', 'cosine')]:.3f} | {mark} |")
-        lines.append("")
+            rows.append((rank, cand, f"{r[('mean', 'lookahead')]:+.2e} ± {r[('std', 'lookahead')]:.1e}",
+                         f"{r[('mean', 'cosine')]:+.3f} ± {r[('std', 'cosine')]:.3f}", mark))
+        lines += [f"## {title}", "", *markdown_table(("rank", "candidate", "lookahead", "cosine", "selected"), rows), ""]
     if not any(chosen[ALL].values()):
         lines.append("No candidate has a positive affinity to the targets together: the selected mixture is empty.")
     return "\n".join(lines) + "\n"
