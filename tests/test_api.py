@@ -60,10 +60,11 @@ def test_only_the_documented_names_are_public() -> None:
     import subprocess
     import sys
 
-    assert set(muppet.__all__) == {"prefinetune", "finetune", "sweep", "study", "register_task", "PrefinetuneConfig",
-                                   "FinetuneConfig",
-                                   "SweepConfig", "StudyConfig", "MuppetError", "ConfigError", "DataError",
+    assert set(muppet.__all__) == {"prefinetune", "finetune", "sweep", "study", "evaluate", "load", "register_task",
+                                   "PrefinetuneConfig", "FinetuneConfig", "SweepConfig", "StudyConfig",
+                                   "EvaluateConfig", "Pretrained", "MuppetError", "ConfigError", "DataError",
                                    "__version__"}
+    assert all(getattr(muppet, name) is not None for name in muppet.__all__)  # each one resolves
     with pytest.raises(AttributeError):
         muppet.not_there  # noqa: B018
     # importing muppet loads neither torch nor pydantic

@@ -10,9 +10,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("prefinetune", "finetune", "sweep", "study", "register_task")
-_CONFIGS = ("PrefinetuneConfig", "FinetuneConfig", "SweepConfig", "StudyConfig")
-__all__ = [*_API, *_CONFIGS, "MuppetError", "ConfigError", "DataError", "__version__"]
+_API = ("prefinetune", "finetune", "sweep", "study", "evaluate", "load", "register_task")
+_CONFIGS = ("PrefinetuneConfig", "FinetuneConfig", "SweepConfig", "StudyConfig", "EvaluateConfig")
+__all__ = [*_API, *_CONFIGS, "Pretrained", "MuppetError", "ConfigError", "DataError", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from muppet import config
 
         return getattr(config, name)
+    if name == "Pretrained":
+        from muppet.evaluation.predict import Pretrained
+
+        return Pretrained
     if name in ("MuppetError", "ConfigError", "DataError"):
         from muppet import errors
 

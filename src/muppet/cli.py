@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from muppet import __version__
-from muppet.config import DEFAULT_MODEL, Config, FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig
+from muppet.config import (
+    DEFAULT_MODEL,
+    Config,
+    EvaluateConfig,
+    FinetuneConfig,
+    PrefinetuneConfig,
+    StudyConfig,
+    SweepConfig,
+)
 from muppet.config.transfer import AffinityConfig
 from muppet.errors import MuppetError
 from muppet.tables import markdown_table
@@ -244,6 +252,41 @@ def _cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from muppet.api import evaluate
+    from muppet.config import parse_overrides
+    from muppet.errors import ConfigError
+    from muppet.train.loop import format_table
+
+    given = parse_overrides(args.overrides)
+    flags = {"export": args.export, "tasks": args.tasks, "split": args.split, "output_dir": args.output_dir}
+    flags = {k: v for k, v in flags.items() if v is not None}
+    twice = sorted(set(flags) & set(given))
+    if twice:
+        raise ConfigError(f"{twice[0]!r} is given twice (as an option and as {twice[0]}=...)")
+    summary = evaluate({**given, **flags})
+    print(f"\n{summary['split']} results of {summary['export']} (its own heads, no fine-tuning):\n")
+    print(format_table(summary["table"]))
+    if summary.get("output_dir"):
+        print(f"\nResults: {summary['output_dir']}/results.json")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from muppet.evaluation.predict import predict_file
+
+    count = predict_file(args.export, args.task, args.input, args.output, args.batch_size,
+                         progress=not args.no_progress, device="cpu" if args.cpu else None)
+    print(f"{count:,} prediction(s) of {args.task}: {args.output}")
+    return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}")
+    return int(text)
+
+
 def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -353,6 +396,28 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument("--private", action="store_true", help="create the repo private")
     pu.add_argument("--revision", help="a branch to push to (created when missing)")
     pu.set_defaults(func=_cmd_push)
+
+    ev = sub.add_parser("evaluate", help="score an export's own heads on its tasks' dev or test splits, without "
+                        "fine-tuning", description="The featurizing, decoding and held-out keys left unset are the "
+                        "export's own (its saved config). Options go after the key=value overrides.",
+                        **_keys_help(EvaluateConfig))
+    ev.add_argument("export", help="a muppet export folder")
+    ev.add_argument("overrides", nargs="*", metavar="key=value", help="override config keys")
+    ev.add_argument("--tasks", metavar="NAMES", help="tasks of the export to score, comma-separated (default: all)")
+    ev.add_argument("--split", choices=["dev", "test"], help="default: dev")
+    ev.add_argument("--output-dir", help="write results.json and results.md here")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="predictions of an export's head for a file of inputs (JSON lines in and out)")
+    pr.add_argument("export", help="a muppet export folder")
+    pr.add_argument("--task", required=True, help="the task whose head predicts")
+    pr.add_argument("--input", required=True, help="JSON lines: one record per line in the task's format")
+    pr.add_argument("--output", required=True, help="JSON lines: each input with its prediction under 'prediction' "
+                    "(written complete or not at all)")
+    pr.add_argument("--batch-size", type=_positive, default=64, help="backbone rows per batch (default: 64)")
+    pr.add_argument("--cpu", action="store_true", help="run on the CPU even where an accelerator is present")
+    pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pr.set_defaults(func=_cmd_predict)
 
     rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
     rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")

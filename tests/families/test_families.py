@@ -3,6 +3,7 @@ backbone + head -> loss (with its ln n) -> backward -> predict -> decode -> metr
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -49,6 +50,17 @@ def build(kind_model: str) -> tuple[MultiTaskModel, object]:
     return MultiTaskModel(backbone, specs), tiny.tokenizer()
 
 
+# The field of a presented prediction that is decode's prediction, by kind.
+DECIDES = {
+    "cls": lambda p, spec: spec.labels.index(p["label"]),
+    "reg": lambda p, spec: p["value"],
+    "mc": lambda p, spec: p["choice"],
+    "qa": lambda p, spec: p["answer"],
+    "qa2": lambda p, spec: p["answer"],
+    "sum": lambda p, spec: p["summary"],
+}
+TARGETS = {"cls": "label", "reg": "label", "mc": "label", "qa": "answers", "qa2": "answers", "sum": "summary"}
+
 CASES = [(m, k) for m in ("bert", "bart", "t5") for k in SPECS if not (m == "bert" and k == "sum")]
 
 
@@ -79,6 +91,9 @@ def test_family_path(model_kind: str, kind: str) -> None:
     assert len(raw) == len(eval_feats)
     preds = fam.decode(recs, eval_feats, raw, spec)
     assert len(preds) == len(recs) and None not in preds
+    # what muppet.load(...).predict shows is JSON-ready and makes the same decision as decode
+    shown = json.loads(json.dumps(fam.present(recs, eval_feats, raw, spec), allow_nan=False))
+    assert [DECIDES[kind](p, spec) for p in shown] == preds
     scores = fam.metrics(preds, recs, spec)
     # a family returns exactly the metrics it declares, the headline among them
     assert set(scores) == set(fam.metric_names) and fam.metric_name(spec) in scores
@@ -86,6 +101,21 @@ def test_family_path(model_kind: str, kind: str) -> None:
     assert set(scores) <= set(fam.metric_units)  # every metric has a declared unit (reports scale by it)
     ref = fam.chance(recs, spec)
     assert set(ref) == {"random", "trivial"}
+
+
+@pytest.mark.parametrize("kind", list(SPECS))
+def test_inputs_to_predict_on_need_no_target(kind: str) -> None:
+    """make_input reads a record without its target (or with any target: it is never read) and
+    featurizes it as the same record with a valid target would be, rows for rows."""
+    spec, fam, tok = SPECS[kind], get_family(SPECS[kind].family), tiny.tokenizer()
+    recs = records(kind)
+    bare = [fam.make_input({k: v for k, v in r.items() if k != TARGETS[kind]}, spec) for r in recs]
+    wrong = [fam.make_input({**r, TARGETS[kind]: "not a target"}, spec) for r in recs]
+    assert bare == wrong
+    rows = [[list(row) for row in f["rows"]] for f in fam.featurize(bare, spec, tok, SETTINGS, train=False)]
+    assert rows == [[list(row) for row in f["rows"]] for f in fam.featurize(recs, spec, tok, SETTINGS, train=False)]
+    with pytest.raises(RecordError):
+        fam.make_input({TARGETS[kind]: recs[0][TARGETS[kind]]}, spec)  # the inputs themselves are still checked
 
 
 def test_loss_scale_n_per_family() -> None:

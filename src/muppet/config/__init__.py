@@ -7,6 +7,7 @@ the README's key tables come from the fields' descriptions (:mod:`muppet.config.
 
 from muppet.config.base import Config, load_yaml, merge, parse_overrides, read_yaml_mapping
 from muppet.config.commands import FinetuneConfig, PrefinetuneConfig
+from muppet.config.evaluate import EvaluateConfig
 from muppet.config.sections import (
     DEFAULT_MODEL,
     LEAKAGE,
@@ -22,6 +23,6 @@ from muppet.data.sampler import BATCHING, SAMPLING
 
 __all__ = [
     "BATCHING", "DEFAULT_MODEL", "LEAKAGE", "LOSS_SCALING", "ON_BAD_RECORD", "PRECISION", "SAMPLING", "SOURCES",
-    "Config", "FinetuneConfig", "PrefinetuneConfig", "R3FConfig", "StudyConfig", "SweepConfig", "SweepModel", "load_yaml", "merge",
+    "Config", "EvaluateConfig", "FinetuneConfig", "PrefinetuneConfig", "R3FConfig", "StudyConfig", "SweepConfig", "SweepModel", "load_yaml", "merge",
     "parse_overrides", "read_yaml_mapping",
 ]

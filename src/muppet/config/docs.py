@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 
 from muppet.config.base import Choices, Config, section_in
 from muppet.config.commands import FinetuneConfig, PrefinetuneConfig
+from muppet.config.evaluate import EvaluateConfig
 from muppet.config.study import StudyConfig
 from muppet.config.sweep import SweepConfig
 from muppet.config.transfer import AffinityConfig
@@ -26,7 +27,8 @@ from muppet.tables import markdown_table
 
 # The commands whose keys the README documents.
 COMMANDS: dict[str, type[Config]] = {"prefinetune": PrefinetuneConfig, "finetune": FinetuneConfig,
-                                     "sweep": SweepConfig, "study": StudyConfig, "affinity": AffinityConfig}
+                                     "sweep": SweepConfig, "study": StudyConfig, "affinity": AffinityConfig,
+                                     "evaluate": EvaluateConfig}
 
 
 def _type_name(annotation: Any) -> str:

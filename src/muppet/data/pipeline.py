@@ -175,9 +175,11 @@ def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
 
 def featurize_plan(
     plan: TaskPlan, tokenizer: Any, settings: FeatureSettings, *, cache_dir: str | None = None,
-    num_proc: int = 1, tokenizer_key: str | None = None,
+    num_proc: int = 1, tokenizer_key: str | None = None, train_features: bool = True,
 ) -> TaskData:
-    train = build_features(plan.train_store, plan.train_idx, tokenizer, settings, True, cache_dir, num_proc, tokenizer_key)
+    """The plan's features; ``train_features=False``: evaluation only (no training features)."""
+    selected = plan.train_idx if train_features else plan.train_idx[:0]
+    train = build_features(plan.train_store, selected, tokenizer, settings, True, cache_dir, num_proc, tokenizer_key)
     evals = build_features(plan.eval_store, plan.eval_idx, tokenizer, settings, False, cache_dir, 1, tokenizer_key)
     return TaskData(
         spec=plan.spec,

@@ -14,16 +14,18 @@ import numpy as np
 import torch
 
 from muppet.data.batching import collate
-from muppet.families import FeatureSettings
+from muppet.families import FeatureSettings, get_family
+from muppet.families.base import Feature
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
 
     from muppet.data.pipeline import TaskData
     from muppet.model import MultiTaskModel
+    from muppet.tasks.spec import TaskSpec
 
 
-def _batches(features: Sequence[dict[str, Any]], rows_per_batch: int) -> list[list[int]]:
+def _batches(features: Sequence[Feature], rows_per_batch: int) -> list[list[int]]:
     """Feature indices grouped into batches of about ``rows_per_batch`` backbone rows, by length."""
     lengths = np.array([max(len(r) for r in f["rows"]) for f in features])
     order = np.argsort(-lengths, kind="stable")
@@ -43,6 +45,45 @@ def _batches(features: Sequence[dict[str, Any]], rows_per_batch: int) -> list[li
 
 
 @torch.no_grad()
+def raw_predictions(
+    model: MultiTaskModel,
+    spec: TaskSpec,
+    head: str,
+    features: Sequence[Feature],
+    settings: FeatureSettings,
+    tokenizer: Any,
+    device: torch.device,
+    batch_size: int = 64,
+    pad_to_multiple_of: int = 1,
+    shard: tuple[int, int] = (0, 1),
+) -> list[tuple[int, Any]]:
+    """(feature index, raw prediction) for the features of shard ``rank`` of ``world``, through
+    the family's ``predict_batch`` (generation included); ``model`` is unwrapped, in eval mode."""
+    family = get_family(spec.family)
+    backbone = model.backbone
+    rank, world = shard
+    out: list[tuple[int, Any]] = []
+    for batch_ids in _batches(features, batch_size)[rank::world]:
+        feats = [features[i] for i in batch_ids]
+        batch = collate(
+            [(spec, head, feats)],
+            backbone.pad_token_id,
+            backbone.is_encoder_decoder,
+            backbone.decoder_start_token_id,
+            pad_to_multiple_of,
+        ).to(device)
+        out.extend(zip(batch_ids, family.predict_batch(model, batch, feats, spec, settings, tokenizer)))
+    return out
+
+
+def in_order(pairs: Sequence[tuple[int, Any]], count: int) -> list[Any]:
+    ordered: list[Any] = [None] * count
+    for i, pred in pairs:
+        ordered[i] = pred
+    return ordered
+
+
+@torch.no_grad()
 def evaluate_task(
     model: MultiTaskModel,
     task: TaskData,
@@ -56,37 +97,20 @@ def evaluate_task(
     if not task.eval_records:
         return {}
     core: MultiTaskModel = accelerator.unwrap_model(model) if accelerator is not None else model
-    backbone = core.backbone
     device = accelerator.device if accelerator is not None else next(core.parameters()).device
-    rank = accelerator.process_index if accelerator is not None else 0
-    world = accelerator.num_processes if accelerator is not None else 1
+    shard = (accelerator.process_index, accelerator.num_processes) if accelerator is not None else (0, 1)
     was_training = core.training
     core.eval()
-    family, spec = task.family, task.spec
-    mine: list[tuple[int, Any]] = []
-    batches = _batches(task.eval_features, batch_size)
     autocast = accelerator.autocast() if accelerator is not None else torch.autocast(device.type, enabled=False)
     with autocast:
-        for batch_ids in batches[rank::world]:
-            feats = [task.eval_features[i] for i in batch_ids]
-            batch = collate(
-                [(spec, task.head, feats)],
-                backbone.pad_token_id,
-                backbone.is_encoder_decoder,
-                backbone.decoder_start_token_id,
-                pad_to_multiple_of,
-            ).to(device)
-            raw = family.predict_batch(core, batch, feats, spec, settings, tokenizer)
-            mine.extend(zip(batch_ids, raw))
-    if world > 1:
-        assert accelerator is not None
+        mine = raw_predictions(core, task.spec, task.head, task.eval_features, settings, tokenizer, device, batch_size,
+                               pad_to_multiple_of, shard)
+    if shard[1] > 1:
         from accelerate.utils import gather_object
 
         mine = gather_object(mine)
-    ordered: list[Any] = [None] * len(task.eval_features)
-    for i, pred in mine:
-        ordered[i] = pred
-    predictions = family.decode(task.eval_records, task.eval_features, ordered, spec)
+    ordered = in_order(mine, len(task.eval_features))
+    predictions = task.family.decode(task.eval_records, task.eval_features, ordered, task.spec)
     if was_training:
         core.train()
-    return family.metrics(predictions, task.eval_records, spec)
+    return task.family.metrics(predictions, task.eval_records, task.spec)

@@ -162,6 +162,8 @@ class Family(ABC):
     hub_task: ClassVar[str] = "other"
     # True where featurizing reads a fast tokenizer's offset mappings (extractive QA).
     needs_offsets: ClassVar[bool] = False
+    # The record field a plain string fills when predicting (None: inputs must be records).
+    text_field: ClassVar[str | None] = None
 
     # --- declaring -----------------------------------------------------------------------
     def family_for(self, spec: TaskSpec) -> str:
@@ -186,6 +188,11 @@ class Family(ABC):
     @abstractmethod
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         """Normalise and check one record's canonical fields; raise RecordError if malformed."""
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        """A record to predict on: :meth:`make_record`'s checks of the inputs, with any target
+        ignored and a placeholder in its place (by default the target is required)."""
+        return self.make_record(fields, spec)
 
     @abstractmethod
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
@@ -269,6 +276,13 @@ class Family(ABC):
             out[feature["example"]] = pred
         return out
 
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        """Per-record predictions as JSON-ready fields, for ``muppet.load(...).predict`` and
+        ``muppet predict`` (by default: ``{"prediction": <what decode gives>}``)."""
+        return [{"prediction": p} for p in self.decode(records, features, raw, spec)]
+
     @abstractmethod
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         """Every metric of ``metric_names`` for the predictions against the records' references."""
@@ -280,3 +294,25 @@ class Family(ABC):
 
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or self.default_metric
+
+
+def choice_scores(logits: torch.Tensor, sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """Per row of logits: the best of its first ``sizes[i]`` entries and their softmax."""
+    probs = logits.float().softmax(-1).cpu()
+    return [{"index": int(p[:k].argmax()), "scores": p[:k].tolist()} for p, k in zip(probs, sizes)]
+
+
+class ChoiceFamily(Family):
+    """A family that chooses one of several outputs (classes, options), one feature per record:
+    its raw predictions are :func:`choice_scores`, the metrics read the chosen index."""
+
+    def scored(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        """Each record's ``{"index", "scores"}``."""
+        return super().decode(records, features, raw, spec)
+
+    def decode(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[Any]:
+        return [p["index"] for p in self.scored(records, features, raw, spec)]

@@ -20,7 +20,18 @@ from torch.nn import functional as F
 from muppet.errors import ConfigError
 from muppet.evaluation import metrics as M
 from muppet.families._tokenize import encode
-from muppet.families.base import Family, Feature, FeatureSettings, Record, RowView, TransformersHead, log_n, text
+from muppet.families.base import (
+    ChoiceFamily,
+    Family,
+    Feature,
+    FeatureSettings,
+    Record,
+    RowView,
+    TransformersHead,
+    choice_scores,
+    log_n,
+    text,
+)
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import TaskSpec
 
@@ -44,10 +55,15 @@ class PooledTextFamily(Family):
     state; a subclass reads and scores the label."""
 
     label_type: ClassVar[str]  # the Arrow type of a stored label
+    text_field = "text_a"
 
     @abstractmethod
     def read_label(self, raw: Any, spec: TaskSpec) -> int | float:
         """The stored label of a raw one (never None); raise RecordError if malformed."""
+
+    @abstractmethod
+    def placeholder_label(self, spec: TaskSpec) -> int | float:
+        """A valid label for a record predicted on (its target is unknown and never read)."""
 
     @abstractmethod
     def num_outputs(self, spec: TaskSpec) -> int:
@@ -63,6 +79,9 @@ class PooledTextFamily(Family):
         if fields.get("group") is not None:
             record["group"] = str(fields["group"])
         return record
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        return self.make_record({**fields, "label": self.placeholder_label(spec)}, spec)
 
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
         from datasets import Value
@@ -101,7 +120,7 @@ class PooledTextFamily(Family):
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
 
-class Classification(PooledTextFamily):
+class Classification(ChoiceFamily, PooledTextFamily):
     name = "classification"
     metric_names = ("accuracy", "f1_macro", "mcc")
     default_metric = "accuracy"
@@ -138,6 +157,9 @@ class Classification(PooledTextFamily):
             return raw
         raise RecordError(f"label {raw!r} is outside the label space {list(spec.labels)}", "label")
 
+    def placeholder_label(self, spec: TaskSpec) -> int:
+        return 0
+
     def num_outputs(self, spec: TaskSpec) -> int:
         return len(spec.labels)
 
@@ -159,7 +181,16 @@ class Classification(PooledTextFamily):
         return TransformersHead("AutoModelForSequenceClassification", config, head.out_proj, head.dense)
 
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
-        return logits.argmax(-1).cpu().tolist()
+        return choice_scores(logits, [len(spec.labels)] * len(logits))
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        out = []
+        for p in self.scored(records, features, raw, spec):
+            label = spec.labels[p["index"]]
+            out.append({"label": label, "score": p["scores"][p["index"]], "scores": dict(zip(spec.labels, p["scores"]))})
+        return out
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         gold = [r["label"] for r in records]

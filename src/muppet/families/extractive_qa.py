@@ -103,15 +103,16 @@ class ExtractiveQA(Family):
         answers = _answers(fields, context)
         if not answers["text"] and not spec.options.get("unanswerable", False):
             raise RecordError("no answer (this task does not declare unanswerable questions)", "answers")
-        record: Record = {
-            "id": str(fields.get("id", "")),
-            "context": context,
-            "question": text(fields, "question"),
-            "answers": answers,
-        }
-        record["group"] = str(fields["group"]) if fields.get("group") is not None else None
-        if record["group"] is None:
-            del record["group"]
+        return self._record(fields, context, answers)
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        return self._record(fields, text(fields, "context"), {"text": [], "start": []})
+
+    def _record(self, fields: Mapping[str, Any], context: str, answers: dict[str, list[Any]]) -> Record:
+        record: Record = {"id": str(fields.get("id", "")), "context": context, "question": text(fields, "question"),
+                          "answers": answers}
+        if fields.get("group") is not None:
+            record["group"] = str(fields["group"])
         return record
 
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
@@ -287,6 +288,14 @@ class ExtractiveQA(Family):
     def decode(
         self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
     ) -> list[Any]:
+        return [answer["answer"] for answer in self.present(records, features, raw, spec)]
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        """Each record's best span over its windows (``start``/``end``: character offsets into the
+        context; ``score``: its start + end logit), or no answer (empty, offsets null, the
+        no-answer score) where the task allows one and it scores higher, or no span was found."""
         best: list[tuple[float, int, int] | None] = [None] * len(records)
         null: list[float] = [float("inf")] * len(records)
         for f, pred in zip(features, raw):
@@ -295,16 +304,16 @@ class ExtractiveQA(Family):
             if pred["spans"] and (best[i] is None or pred["spans"][0][0] > best[i][0]):  # type: ignore[index]
                 best[i] = pred["spans"][0]
         allow_null = bool(spec.options.get("unanswerable", False))
-        answers = []
+        out = []
         for i, record in enumerate(records):
             span = best[i]
-            if span is None:
-                answers.append("")
-            elif allow_null and null[i] > span[0]:
-                answers.append("")
+            if span is None or (allow_null and null[i] > span[0]):
+                # A record none of whose windows holds a context token has no score at all.
+                out.append({"answer": "", "start": None, "end": None, "score": null[i] if null[i] < float("inf") else None})
             else:
-                answers.append(record["context"][span[1] : span[2]])
-        return answers
+                score, start, end = span
+                out.append({"answer": record["context"][start:end], "start": start, "end": end, "score": score})
+        return out
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         return M.squad_scores(predictions, [r["answers"]["text"] for r in records])

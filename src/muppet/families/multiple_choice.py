@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from muppet.evaluation import metrics as M
 from muppet.families._tokenize import encode
 from muppet.families.base import (
-    Family,
+    ChoiceFamily,
     Feature,
     FeatureSettings,
     Record,
@@ -28,6 +28,7 @@ from muppet.families.base import (
     SplitCheck,
     TransformersHead,
     as_index,
+    choice_scores,
     log_n,
     text,
 )
@@ -79,7 +80,7 @@ class OneBasedLabels(SplitCheck):
                 "A, B, ...) in the source, or map them with label_map")
 
 
-class MultipleChoice(Family):
+class MultipleChoice(ChoiceFamily):
     name = "multiple_choice"
     metric_names = ("accuracy",)
     default_metric = "accuracy"
@@ -88,6 +89,9 @@ class MultipleChoice(Family):
 
     def label_space(self, spec: TaskSpec) -> str:
         return "choices"
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        return self.make_record({**fields, "label": 0}, spec)  # a placeholder, never read
 
     def make_record(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
         choices = fields.get("choices")
@@ -192,7 +196,13 @@ class MultipleChoice(Family):
         return F.cross_entropy(logits.float(), targets["labels"], reduction="none")
 
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
-        return logits.argmax(-1).cpu().tolist()
+        return choice_scores(logits, [len(f["rows"]) for f in features])
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        return [{"choice": p["index"], "text": r["choices"][p["index"]], "score": p["scores"][p["index"]],
+                 "scores": p["scores"]} for r, p in zip(records, self.scored(records, features, raw, spec))]
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         return {"accuracy": M.accuracy(predictions, [r["label"] for r in records])}

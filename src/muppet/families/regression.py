@@ -60,6 +60,10 @@ class Regression(PooledTextFamily):
             raise RecordError(f"{value} is outside the label range [{lo}, {hi}]", "label")
         return value
 
+    def placeholder_label(self, spec: TaskSpec) -> float:
+        assert spec.label_range is not None
+        return spec.label_range[0]
+
     def num_outputs(self, spec: TaskSpec) -> int:
         return 1
 
@@ -94,6 +98,11 @@ class Regression(PooledTextFamily):
     def predict(self, logits: torch.Tensor, features: Sequence[Feature], spec: TaskSpec, settings: FeatureSettings) -> list[Any]:
         centre, scale = regression_scale(spec)
         return [float(v) * scale + centre for v in logits.float().cpu()]
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        return [{"value": v} for v in self.decode(records, features, raw, spec)]  # in the task's units
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         gold = [r["label"] for r in records]

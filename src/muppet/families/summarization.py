@@ -41,6 +41,7 @@ class Summarization(Family):
     metric_units = {"rouge1": "points", "rouge2": "points", "rougeL": "points"}
     hub_task = "summarization"
     needs_decoder = True
+    text_field = "document"
 
     def label_space(self, spec: TaskSpec) -> str:
         return "text"
@@ -50,6 +51,9 @@ class Summarization(Family):
         if fields.get("group") is not None:
             record["group"] = str(fields["group"])
         return record
+
+    def make_input(self, fields: Mapping[str, Any], spec: TaskSpec) -> Record:
+        return {"document": text(fields, "document"), "summary": ""}  # the summary is what is generated
 
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
         from datasets import Value
@@ -127,6 +131,11 @@ class Summarization(Family):
             batch.input_ids, batch.attention_mask, num_beams=settings.num_beams, max_new_tokens=settings.max_new_tokens
         )
         return [t.strip() for t in tokenizer.batch_decode(generated, skip_special_tokens=True)]
+
+    def present(
+        self, records: Sequence[Record], features: Sequence[Feature], raw: Sequence[Any], spec: TaskSpec
+    ) -> list[dict[str, Any]]:
+        return [{"summary": s} for s in self.decode(records, features, raw, spec)]
 
     def metrics(self, predictions: Sequence[Any], records: Sequence[Record], spec: TaskSpec) -> dict[str, float]:
         return M.rouge(predictions, [r["summary"] for r in records])

@@ -29,9 +29,7 @@ from torch import nn
 from muppet.errors import ConfigError
 from muppet.families import get_family
 from muppet.families.base import TransformersHead
-from muppet.registry import unknown
-from muppet.tasks.spec import spec_from_dict
-from muppet.train.export import load_export, read_manifest
+from muppet.train.export import export_spec, load_export
 
 PROBES = (("the cat sat on the mat", "a dog ran"), ("where is the river ?", "the river is in the city and it is old"))
 TOLERANCE = 1e-4
@@ -44,10 +42,7 @@ def export_task(export_dir: str | os.PathLike[str], task: str, out_dir: str | os
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"{out} already exists and is not empty; choose a new folder")
-    entries = {t["name"]: t for t in read_manifest(export_dir)["tasks"]}
-    if task not in entries:
-        raise unknown(f"task of the export {export_dir}:", task, list(entries))
-    spec = spec_from_dict(entries[task]["spec"])
+    spec = export_spec(export_dir, task)
     model, _ = load_export(export_dir)
     model.eval()
     head = get_family(spec.family).transformers_head(spec, model.head(model.head_keys[task]))

@@ -26,6 +26,7 @@ from muppet.backbone import Backbone
 from muppet.errors import ConfigError
 from muppet.integrations import card, st
 from muppet.model import MultiTaskModel
+from muppet.registry import unknown
 from muppet.tasks.spec import TaskSpec, spec_from_dict, spec_to_dict
 
 HEADS_FILE = "heads.safetensors"
@@ -118,10 +119,24 @@ def read_heads(directory: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         raise ConfigError(f"{path} is corrupt or truncated ({exc}); export the run again") from None
 
 
+def export_specs(directory: str | os.PathLike[str], manifest: Mapping[str, Any] | None = None) -> list[TaskSpec]:
+    """The tasks an export holds (its muppet.json), as specs."""
+    manifest = manifest if manifest is not None else read_manifest(directory)
+    return [spec_from_dict(t["spec"], where=f"{directory}/{MANIFEST_FILE}") for t in manifest["tasks"]]
+
+
+def export_spec(directory: str | os.PathLike[str], task: str) -> TaskSpec:
+    """One task of an export; a name it does not hold is an error with the nearest ones."""
+    specs = {spec.name: spec for spec in export_specs(directory)}
+    if task not in specs:
+        raise unknown(f"task of the export {directory}:", task, list(specs))
+    return specs[task]
+
+
 def load_export(directory: str | os.PathLike[str], dropout: float = 0.1) -> tuple[MultiTaskModel, dict[str, Any]]:
     """The multi-task model of an export, heads included, and its manifest."""
     manifest = read_manifest(directory)
-    specs = [spec_from_dict(t["spec"], where=f"{directory}/{MANIFEST_FILE}") for t in manifest["tasks"]]
+    specs = export_specs(directory, manifest)
     model = MultiTaskModel(Backbone.from_pretrained(str(directory)), specs, dropout)
     heads_path = Path(directory) / HEADS_FILE
     if len(model.heads):
