@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+import tiny
 import torch
-from safetensors.torch import load_file
 from test_faults import cfg_dict
 
 from muppet.cli import main
@@ -26,11 +26,6 @@ def run(tiny_root: Path, out: Path, **kw: object) -> dict:
     settings: dict = {"max_steps": STEPS, "save_every": 1, "keep_checkpoints": 3, **kw}
     return prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, out, **settings)))
 
-
-def weights(export: Path) -> dict[str, torch.Tensor]:
-    state = load_file(str(export / "model.safetensors"))
-    state.update({f"heads.{k}": v for k, v in load_file(str(export / "heads.safetensors")).items()})
-    return state
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +45,7 @@ def copy_of(runs: dict[str, Path], tmp_path: Path) -> Path:
 
 def assert_resumes_exactly(tiny_root: Path, runs: dict[str, Path], out: Path) -> None:
     run(tiny_root, out, resume=True)
-    a, b = weights(runs["ref"] / "export"), weights(out / "export")
+    a, b = tiny.export_weights(runs["ref"] / "export"), tiny.export_weights(out / "export")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 

@@ -21,6 +21,7 @@ from muppet.config.sections import (
     OutputDir,
     RunSection,
 )
+from muppet.config.transfer import TransferSection
 from muppet.data.sampler import BATCHING, SAMPLING  # the sampler owns its modes
 
 
@@ -75,7 +76,7 @@ class CheckpointSection(Config):
 
 
 class PrefinetuneConfig(RecipeSection, ModelSection, DataSection, OptimSection, EvalSection, CheckpointSection,
-                        RunSection):
+                        TransferSection, RunSection):
     """``muppet prefinetune``: one shared backbone trained on a mixture of tasks."""
 
 

@@ -75,6 +75,8 @@ def _default(field: FieldInfo) -> str:
         return "[" + ", ".join(str(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{}"
+    if isinstance(value, Config):
+        return "section"
     return _number(value)
 
 
@@ -86,7 +88,8 @@ def rows(cls: type[Config], prefix: str = "") -> list[tuple[str, str, str, str, 
             field = cls.model_fields[name]
             key = prefix + (field.alias or name)
             out.append((title, key, _default(field), allowed(field), field.description or ""))
-            nested = [a for a in typing.get_args(field.annotation) if isinstance(a, type) and issubclass(a, Config)]
+            nested = [a for a in (field.annotation, *typing.get_args(field.annotation))
+                      if isinstance(a, type) and issubclass(a, Config)]
             for sub in nested:
                 out += [(title, *rest) for _, *rest in rows(sub, prefix=f"{key}.")]
     return out

@@ -259,3 +259,7 @@ class Family(ABC):
 
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or self.default_metric
+
+    def in_points(self, metric: str, value: float) -> float:
+        """A metric's value on a 0..100 scale: fractions and correlations times 100."""
+        return 100 * value if self.metric_units.get(metric) in ("fraction", "correlation") else value

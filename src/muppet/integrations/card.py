@@ -51,6 +51,7 @@ def transfer_card(manifest: Mapping[str, Any], directory: str | os.PathLike[str]
         *_mixture(manifest), "",
         *_settings(manifest), "",
         *_results(manifest), "",
+        *_probes(manifest), "",
         *_leakage(manifest),
     ]
     return f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body).rstrip() + "\n"
@@ -167,6 +168,30 @@ def _results(manifest: Mapping[str, Any]) -> list[str]:
         above = ("yes" if score > max(refs) else "no") if _finite(score) and refs else "-"
         lines.append(f"| {t['name']} | {_fmt(t.get('eval_split'))} | {_fmt(t.get('eval_examples'))} | {_fmt(t.get('metric'))} "
                      f"| {_fmt(score)} | {_fmt(chance.get('random'))} | {_fmt(chance.get('trivial'))} | {above} |")
+    return lines
+
+
+def _probes(manifest: Mapping[str, Any]) -> list[str]:
+    """The transfer-probe curve (update 0 is the base model) and which checkpoint was exported."""
+    probe = manifest.get("probe")
+    if not probe:
+        return []
+    tasks = list(probe["tasks"])
+    lines = ["## Transfer probes", "",
+             f"Each target task's {probe['method']} probe ({probe['examples']} training examples, {probe['steps']} "
+             "updates, scored on dev) during pre-finetuning; update 0 is the base model, `gain` the mean gain over "
+             "it in points.", "",
+             "| update | " + " | ".join(f"{t} ({probe['tasks'][t]})" for t in tasks) + " | gain |",
+             "|---" * (len(tasks) + 2) + "|"]
+    for point in probe["curve"]:
+        mark = " (exported)" if point["step"] == probe.get("selected_step") else ""
+        lines.append(f"| {point['step']}{mark} | " + " | ".join(_fmt(point["scores"].get(t)) for t in tasks)
+                     + f" | {_fmt(point.get('gain'))} |")
+    lines += ["", f"Exported: update {manifest['steps']} ("
+              + ("the best mean probe gain" if probe.get("selected_step") == probe.get("best_step")
+                 and (manifest.get("config") or {}).get("select_checkpoint") == "probe" else "the last update") + ")."]
+    if probe.get("verdict"):
+        lines.append(f"Note: {probe['verdict']}.")
     return lines
 
 

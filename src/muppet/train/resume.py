@@ -19,7 +19,7 @@ from muppet.errors import ConfigError
 # Keys that never change which examples, weights or random numbers an update sees.
 SAFE_ON_RESUME = frozenset({
     "progress", "eval_every", "log_every", "save_every", "keep_checkpoints", "stop_after", "resume", "overwrite",
-    "export", "max_bad_updates", "num_proc", "cache_dir", "eval_batch_size", "output_dir",
+    "export", "max_bad_updates", "num_proc", "cache_dir", "eval_batch_size", "output_dir", "monitor_gradients",
 })
 
 
