@@ -82,7 +82,7 @@ def run(task_files: list[Path], out: Path, cache: Path, tag: str, profile: str |
     shutil.rmtree(run_dir, ignore_errors=True)
     config = {
         "tasks": [str(p) for p in task_files], "output_dir": str(run_dir), "cache_dir": str(cache),
-        "max_steps": 1, "batch_size": 32, "max_length": 128, "doc_stride": 64, "eval_max_examples": 20,
+        "max_steps": 1, "batch_size": 32, "max_length": 128, "doc_stride": 64, "max_eval_examples": 20,
         "export": False, "progress": False, "log_every": 1, "heldout_max": 200,
     }
     cfg_path = out / f"config-{tag}.yaml"

@@ -87,7 +87,7 @@ class SyntheticTask:
     spec: Any
     head: str
     train: Features
-    train_records: int
+    n_train_records: int
 
 
 def mixture(max_length: int, vocab: int, n: int, seed: int = 0) -> list[SyntheticTask]:
@@ -151,9 +151,9 @@ def run_muppet(name: str, max_length: int, mode: str, args: argparse.Namespace) 
     fused = {"fused": True} if fast and accelerator.device.type == "cuda" else {}
     optimizer = torch.optim.AdamW(param_groups(model, 0.01), lr=1e-5, **fused)
     model, optimizer = accelerator.prepare(model, optimizer)
-    rates = sampling_rates([t.train_records for t in tasks])
+    rates = sampling_rates([t.n_train_records for t in tasks])
     sampler = MixtureSampler([t.spec.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
-                             examples_per_update=args.batch_size, batching="heterogeneous", max_steps=args.updates)
+                             batch_size=args.batch_size, batching="heterogeneous", max_steps=args.updates)
     stepper = Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0, pad_to_multiple_of=8 if fast else 1,
                       max_tokens=args.max_tokens if fast else None)
     model.train()
@@ -308,7 +308,7 @@ def run_prefinetune(kind: str, folder: Path, args: argparse.Namespace) -> dict[s
     model_dir, files = write_run_inputs(folder, args)
     out = folder / f"run-{kind}"
     overrides = [f"model={model_dir}", f"tasks=[{','.join(files)}]", f"output_dir={out}", "max_steps=4", "batch_size=16",
-                 "max_length=128", "log_every=1", "progress=false", "eval_max_examples=16", f"cache_dir={folder / 'cache'}",
+                 "max_length=128", "log_every=1", "progress=false", "max_eval_examples=16", f"cache_dir={folder / 'cache'}",
                  "heldout_max=16", "max_tokens=1024", "leakage=allow"]
     if kind == "plain":
         cmd = [sys.executable, "-m", "muppet", "prefinetune", *overrides, *(["cpu=true"] if args.cpu else [])]

@@ -71,9 +71,9 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
     model = MultiTaskModel(Backbone.from_pretrained(args.model), [t.spec for t in tasks])
     optimizer = torch.optim.AdamW(param_groups(model, 0.01), lr=1e-5)
     model, optimizer = accelerator.prepare(model, optimizer)
-    rates = sampling_rates([t.train_records for t in tasks])
+    rates = sampling_rates([t.n_train_records for t in tasks])
     sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=1,
-                             examples_per_update=args.batch_size, batching="heterogeneous", max_steps=args.updates)
+                             batch_size=args.batch_size, batching="heterogeneous", max_steps=args.updates)
     stepper = Stepper(accelerator, model, optimizer, tasks, 1, 1, "log", 1.0, max_tokens=args.max_tokens)
     model.train()
     rows: list[list[int]] = []
@@ -149,11 +149,11 @@ def padding(args: argparse.Namespace) -> dict[str, Any]:
     _, tasks = prepare(["local"], args, max_train=None)
     stats = [t.train.row_stats() for t in tasks]
     longest, rows, real_tokens = [s[0] for s in stats], [s[1] for s in stats], [s[2] for s in stats]
-    rates = sampling_rates([t.train_records for t in tasks])
+    rates = sampling_rates([t.n_train_records for t in tasks])
     out: dict[str, Any] = {}
     for name, budget in (("token_budget", args.max_tokens), ("random_pad_to_longest", None)):
         sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=3,
-                                 examples_per_update=args.batch_size, batching="heterogeneous", max_steps=args.padding_updates)
+                                 batch_size=args.batch_size, batching="heterogeneous", max_steps=args.padding_updates)
         real = fed = passes = 0
         for _ in range(args.padding_updates):
             for shard in arrange(sampler.next_update().examples, longest, rows, 1, budget):
@@ -164,7 +164,7 @@ def padding(args: argparse.Namespace) -> dict[str, Any]:
         out[name] = real / fed
         out[f"{name}_micro_batches_per_update"] = passes / args.padding_updates
     out["tasks"] = len(tasks)
-    out["examples"] = int(sum(t.train_records for t in tasks))
+    out["examples"] = int(sum(t.n_train_records for t in tasks))
     return out
 
 
@@ -173,9 +173,9 @@ def heterogeneity(args: argparse.Namespace) -> dict[str, Any]:
     from muppet.data.sampler import MixtureSampler, sampling_rates
 
     _, tasks = prepare(HETEROGENEITY_TASKS, args, max_train=None)
-    rates = sampling_rates([t.train_records for t in tasks])
+    rates = sampling_rates([t.n_train_records for t in tasks])
     sampler = MixtureSampler([t.name for t in tasks], [len(t.train) for t in tasks], rates, seed=5,
-                             examples_per_update=args.batch_size, batching="heterogeneous", max_steps=args.padding_updates)
+                             batch_size=args.batch_size, batching="heterogeneous", max_steps=args.padding_updates)
     ours = np.mean([len(sampler.next_update().tasks) >= 2 for _ in range(args.padding_updates)])
     rng = np.random.default_rng(11)
     draws = rng.choice(len(tasks), size=(args.padding_updates, args.batch_size), p=rates)

@@ -27,7 +27,7 @@ def tiny_study(tiny_root: Path, out: Path, **kw: object) -> dict:
         "output_dir": str(out),
         "prefinetune": dict(model=str(tiny_root / "tiny-bert"), tasks=["tiny_cls", "tiny_mc", "tiny_qa"],
                             downstream=["tiny_cls"], data_dir=data, max_steps=2, batch_size=4, max_length=48,
-                            doc_stride=16, eval_max_examples=4),
+                            doc_stride=16, max_eval_examples=4),
         "runs": {"all": {}, "mc-only": {"tasks": ["tiny_mc"]}},
         "finetune": dict(data_dir=data, epochs=1, batch_size=4, lr=1e-3, max_length=48, doc_stride=16,
                          max_train_examples=20),

@@ -96,13 +96,13 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
         specs, heads, tokenizer, feature_settings(cfg), progress=cfg.progress, leakage=cfg.leakage,
         num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
-        max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+        max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
     )
     print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "
           "| skipped (malformed) | cache |")
     print("|---|---|---|---|---|---|---|---|---|")
     for t in tasks:
-        print(f"| {t.name} | {t.train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
+        print(f"| {t.name} | {t.n_train_records:,} | {len(t.train):,} | {len(t.eval_records):,} | {t.eval_split} | "
               f"{t.dropped_leaks:,} | {t.filtered:,} | {t.skipped:,} | {'hit' if t.cached else 'built'} |")
     return 0
 

@@ -85,11 +85,17 @@ def spectral_normalize_heads(model: MultiTaskModel) -> None:
 
 
 def remove_head_parametrizations(model: MultiTaskModel) -> None:
-    """Bake parametrized weights (spectral norm) into plain ones, e.g. before an export."""
+    """Bake parametrized weights (spectral norm) into plain ones, e.g. before an export: the
+    weights evaluation computes with. Spectral norm runs a power iteration on every weight read
+    in training mode, so a bake in training mode (where a run is after its final evaluation)
+    would export weights one iteration past the ones that were scored."""
     from torch.nn.utils import parametrize
 
     for head in model.heads.values():
+        training = head.training
+        head.eval()
         for module in head.modules():
             if parametrize.is_parametrized(module):
                 for name in list(module.parametrizations):
                     parametrize.remove_parametrizations(module, name)
+        head.train(training)

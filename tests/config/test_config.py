@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from muppet.config import PrefinetuneConfig, parse_overrides
+from muppet.config import FinetuneConfig, PrefinetuneConfig, base, parse_overrides
+from muppet.config.base import RENAMED
+from muppet.config.study import StudyConfig
+from muppet.config.sweep import SweepConfig
 from muppet.errors import ConfigError
 from muppet.tasks.mixtures import expand
 
@@ -14,9 +18,9 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"
 
 
 def test_overrides_are_typed() -> None:
-    cfg = PrefinetuneConfig.load(None, ["lr=5e-5", "tasks=[rte,copa]", "max_examples_per_task=null", "resume=true",
+    cfg = PrefinetuneConfig.load(None, ["lr=5e-5", "tasks=[rte,copa]", "max_train_examples=null", "resume=true",
                                          "batch_size=64", "warmup_ratio=0.1"])
-    assert cfg.lr == 5e-5 and cfg.tasks == ["rte", "copa"] and cfg.max_examples_per_task is None
+    assert cfg.lr == 5e-5 and cfg.tasks == ["rte", "copa"] and cfg.max_train_examples is None
     assert cfg.resume is True and cfg.batch_size == 64
     assert PrefinetuneConfig.load(None, ["tasks=rte,copa"]).tasks == ["rte", "copa"]
     assert PrefinetuneConfig.load(None, ["tasks=local"]).tasks == ["local"]
@@ -115,3 +119,37 @@ def test_accelerate_configs_load(path: Path) -> None:
     cfg = load_config_from_file(str(path))
     assert cfg.distributed_type in (DistributedType.MULTI_GPU, DistributedType.FSDP, DistributedType.DEEPSPEED)
     assert cfg.num_processes >= 2 and not cfg.use_cpu
+
+
+@pytest.mark.parametrize("old,new", sorted(RENAMED.items()))
+def test_an_old_key_name_still_works_warns_once_naming_the_new_one_and_is_saved_under_it(
+    old: str, new: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "_warned", set())
+    with caplog.at_level(logging.WARNING, logger="muppet.config.base"):
+        cfg = PrefinetuneConfig.load(None, [f"{old}=7"])
+        again = FinetuneConfig.load(None, [f"{old}=7"])
+    assert getattr(cfg, new) == 7 and getattr(again, new) == 7
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [f"config key {old!r} is deprecated: it is now {new!r}"]
+    cfg.save(tmp_path / "c.yaml")
+    saved = (tmp_path / "c.yaml").read_text()
+    assert f"\n{new}: 7\n" in saved and old not in saved
+    with pytest.raises(ConfigError, match=f"'{old}' is the old name of '{new}'; give only '{new}'"):
+        PrefinetuneConfig.load(None, [f"{old}=7", f"{new}=8"])
+
+
+def test_old_key_names_in_sweep_and_study_layers_merge_under_the_new_names() -> None:
+    sweep = SweepConfig.from_dict({
+        "models": ["m", {"name": "own", "model": "m2", "finetune": {"max_eval_examples": 9}}], "tasks": ["rte"],
+        "finetune": {"eval_max_examples": 5, "max_train_examples": 50},
+    })
+    assert sweep.finetune == {"max_eval_examples": 5, "max_train_examples": 50}
+    assert sweep.cell_config("m", "rte", 1.0, 1).max_eval_examples == 5
+    assert sweep.cell_config("own", "rte", 1.0, 1).max_eval_examples == 9  # the model's layer wins, by its new name
+    study = StudyConfig.from_dict({
+        "prefinetune": {"tasks": ["rte"], "max_examples_per_task": 100},
+        "runs": {"a": {}, "b": {"max_train_examples": 200}, "c": {"eval_max_examples": 3}},
+    })
+    caps = {name: (c.max_train_examples, c.max_eval_examples) for name, c in study.run_configs.items()}
+    assert caps == {"a": (100, 1000), "b": (200, 1000), "c": (100, 3)}

@@ -19,7 +19,7 @@ ROWS = [np.ones(300, np.int64), np.random.default_rng(3).integers(2, 6, 200), np
 
 
 def updates(n: int, batch: int = 32, seed: int = 1) -> list[tuple[tuple[int, int], ...]]:
-    s = MixtureSampler(["a", "b", "c"], SIZES, sampling_rates(SIZES), seed=seed, examples_per_update=batch,
+    s = MixtureSampler(["a", "b", "c"], SIZES, sampling_rates(SIZES), seed=seed, batch_size=batch,
                        batching="heterogeneous", max_steps=n)
     return [s.next_update().examples for _ in range(n)]
 

@@ -22,7 +22,7 @@ NAMES = ["a", "b", "c", "d"]
 def sampler(batching: str = "heterogeneous", sampling: str = "proportional", seed: int = 7, max_steps: int = 100,
             sizes: list[int] = SIZES, batch: int = 32) -> MixtureSampler:
     names = [f"t{i}" for i in range(len(sizes))] if sizes is not SIZES else NAMES
-    return MixtureSampler(names, sizes, sampling_rates(sizes, sampling, 2.0), seed=seed, examples_per_update=batch,
+    return MixtureSampler(names, sizes, sampling_rates(sizes, sampling, 2.0), seed=seed, batch_size=batch,
                           batching=batching, max_steps=max_steps)
 
 
@@ -94,7 +94,7 @@ def test_plan_is_pure_and_resumes_from_state() -> None:
     resumed.load_state_dict(state)
     assert [resumed.next_update() for _ in range(6)] == plans[4:]
     again = plan_update(seed=7, step=4, cursors=plans[3].cursors, sizes=SIZES,
-                        keys=[task_key(n) for n in NAMES], rates=s.rates, examples_per_update=32)
+                        keys=[task_key(n) for n in NAMES], rates=s.rates, batch_size=32)
     assert again == plans[4]
 
 

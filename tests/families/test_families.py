@@ -11,7 +11,7 @@ import torch
 
 from muppet.backbone import Backbone
 from muppet.data.batching import collate
-from muppet.families import FeatureSettings, get_family
+from muppet.families import FeatureSettings, SplitCheck, get_family
 from muppet.model import MultiTaskModel
 from muppet.tasks.formats.base import RecordError
 from muppet.tasks.spec import HubSource, TaskSpec
@@ -237,3 +237,23 @@ def test_qa_span_search_matches_a_direct_search() -> None:
         spans.sort(reverse=True)
         assert [(round(a, 4), b, c) for a, b, c in pred["spans"]] == [(round(a, 4), b, c) for a, b, c in spans[:20]]
         assert pred["null"] == pytest.approx(float(s_log[0] + e_log[0]))
+
+
+def test_multiple_choice_split_check_names_1_based_labels_only_as_a_split_convention() -> None:
+    family, spec = get_family("multiple_choice"), TaskSpec("mc_check", "multiple_choice", hub=HubSource("x/y"))
+
+    def problem(labels: list[object]) -> str | None:
+        check = family.split_check(spec)
+        for i, label in enumerate(labels):
+            fields = {"choices": ["a", "b", "c"], "label": label}
+            try:
+                check.record(family.make_record(fields, spec))
+            except RecordError as exc:
+                check.rejected(f"line {i + 1}", fields, exc)
+        return check.problem()
+
+    assert "1-based: 2 record(s)" in (problem([1, 3, 2, "3"]) or "") and "first: line 2" in (problem([1, 3, 2, "3"]) or "")
+    assert problem([1, 3, 2, 0, 3]) is None  # a record naming option 0: the labels are 0-based, the 3s are errors
+    assert problem([1, 3, 2]) is None  # one is a typo
+    assert problem([1, 4, 5, 2]) is None  # beyond one past the last: not the 1-based pattern
+    assert type(get_family("classification").split_check(spec)) is SplitCheck  # the default watches nothing

@@ -19,10 +19,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from muppet.config import PrefinetuneConfig
+from muppet.errors import DataError
 from muppet.evaluation.finetune import FinetuneConfig, finetune
-from muppet.families import FAMILY_REGISTRY, Family, FeatureSettings, RowView
+from muppet.families import FAMILY_REGISTRY, Family, FeatureSettings, RowView, SplitCheck
 from muppet.families.base import Feature, Record, log_n, text
 from muppet.tasks.formats.base import RecordError
+from muppet.tasks.loading import read_split
 from muppet.tasks.mixtures import expand
 from muppet.tasks.spec import TASKS, LocalSource, TaskSpec, register
 from muppet.train.export import load_export
@@ -38,6 +40,25 @@ class ParityHead(nn.Module):
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
         return self.out(pooled)
+
+
+class OneParity(SplitCheck):
+    """A split whose sentences all have one parity is a broken label column, not data."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[int] = Counter()
+        self.refused = 0
+
+    def record(self, record: Record) -> None:
+        self.seen[record["odd"]] += 1
+
+    def rejected(self, loc: Any, fields: Mapping[str, Any], error: RecordError) -> None:
+        self.refused += 1
+
+    def problem(self) -> str | None:
+        if len(self.seen) == 1 and sum(self.seen.values()) >= 5:
+            return f"all {sum(self.seen.values())} sentences are {'odd' if 1 in self.seen else 'even'} ({self.refused} refused)"
+        return None
 
 
 class WordParity(Family):
@@ -58,6 +79,9 @@ class WordParity(Family):
         if fields.get("odd") not in (0, 1):
             raise RecordError(f"expected 0 or 1, got {fields.get('odd')!r}", "odd")
         return {"sentence": sentence, "odd": int(fields["odd"])}
+
+    def split_check(self, spec: TaskSpec) -> SplitCheck:
+        return OneParity()
 
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
         from datasets import Value
@@ -149,7 +173,7 @@ def test_an_outside_family_trains_evaluates_exports_and_reloads(
     cfg = PrefinetuneConfig.from_dict(dict(
         model=str(tiny_root / "tiny-bert"), tasks=["py_parity", str(task_file), "tiny_cls"],
         data_dir=str(tiny_root / "data"), output_dir=str(tmp_path / "run"), max_steps=3, batch_size=8, lr=1e-3,
-        max_length=32, progress=False, eval_max_examples=8, leakage="allow",
+        max_length=32, progress=False, max_eval_examples=8, leakage="allow",
     ))
     summary = prefinetune(cfg)
     results = {r["task"]: r for r in summary["results"]}
@@ -173,3 +197,15 @@ def test_an_outside_family_trains_evaluates_exports_and_reloads(
     )))
     assert result["reused_head"] == "parity" and result["n_train"] == 20
     assert set(result["dev"]) == {"hit_rate"}
+
+
+def test_the_loader_asks_an_outside_familys_split_check_about_every_split(plugin: tuple[Path, Path]) -> None:
+    data, _ = plugin
+    spec = TaskSpec("py_parity_check", FAMILY, local=LocalSource("jsonl", {"train": ("odd.jsonl",)}, directory=str(data)))
+    odd = [r for r in rows(40, 0) if r["odd"]]
+    tiny.write_jsonl(data / "odd.jsonl", [*odd, {"sentence": "a b c", "odd": 7}])
+    for mode in ("error", "skip"):  # a problem of the whole split is raised even when bad records are skipped
+        with pytest.raises(DataError, match=f"task 'py_parity_check': all {len(odd)} sentences are odd \\(1 refused\\)"):
+            read_split(spec, "train", None, source="local", on_bad_record=mode)
+    tiny.write_jsonl(data / "odd.jsonl", rows(40, 0))
+    assert len(read_split(spec, "train", None, source="local").records) == 40

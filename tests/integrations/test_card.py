@@ -45,3 +45,8 @@ def test_export_without_run_information_still_renders(tmp_path):
     card = ModelCard(transfer_card(manifest, tmp_path))
     assert card.data.eval_results is None
     assert "| rte | - | - | - | - | - | - | - |" in card.content and "Leakage" not in card.content
+
+
+def test_an_older_exports_settings_show_under_the_new_key_names(tmp_path):
+    text = transfer_card(_manifest(max_examples_per_task=2000, lr=1e-5), tmp_path)
+    assert "| max_train_examples | 2000 |" in text and "max_examples_per_task" not in text

@@ -72,7 +72,7 @@ def test_user_tasks_train_end_to_end(tiny_root: Path, tmp_path: Path) -> None:
     files = write_user_tasks(tmp_path / "user")
     cfg = PrefinetuneConfig.from_dict(dict(
         model=str(tiny_root / "tiny-bart"), tasks=files, output_dir=str(tmp_path / "run"), max_steps=2, batch_size=8,
-        max_length=48, doc_stride=16, max_new_tokens=4, progress=False, eval_max_examples=6,
+        max_length=48, doc_stride=16, max_new_tokens=4, progress=False, max_eval_examples=6,
     ))
     summary = prefinetune(cfg)
     assert {r["task"] for r in summary["results"]} == {"u_reviews", "u_mc", "u_qa", "u_sum"}

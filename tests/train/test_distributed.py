@@ -24,7 +24,7 @@ def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Pa
     # is about 60 tokens), in equal numbers on both processes
     base = dict(model=str(tiny_root / "tiny-bert"), tasks=files, max_steps=4, batch_size=8, lr=1e-3, max_length=48,
                 max_tokens=64,
-                log_every=1, progress=False, seed=5, eval_max_examples=4, cache_dir=str(tmp_path / "cache"),
+                log_every=1, progress=False, seed=5, max_eval_examples=4, cache_dir=str(tmp_path / "cache"),
                 # probes and the gradient monitor on: every process computes them alike, with no collective
                 probe={"tasks": [files[1]], "every": 2, "examples": 8, "steps": 3, "batch_size": 4},
                 monitor_gradients=2)

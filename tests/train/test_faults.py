@@ -29,7 +29,7 @@ TASKS = ["tiny_cls", "tiny_reg", "tiny_mc"]
 def cfg_dict(tiny_root: Path, out: Path, **kw: object) -> dict:
     base = dict(model=str(tiny_root / "tiny-bert"), tasks=TASKS, data_dir=str(tiny_root / "data"), output_dir=str(out),
                 max_steps=8, batch_size=6, lr=1e-3, max_length=48, log_every=1, progress=False, seed=5,
-                eval_max_examples=4)
+                max_eval_examples=4)
     base.update(kw)
     return base
 
@@ -50,6 +50,8 @@ def test_nonfinite_updates_are_skipped_then_stop_the_run(tiny_root: Path, tmp_pa
     skipped = [r for r in rows if r.get("skipped_update")]
     assert skipped and all(r["nonfinite"] == ["tiny_reg"] for r in skipped)
     assert all(r["step"] not in {s["step"] for s in skipped} for r in rows if "loss" in r)
+    assert len(skipped) <= 4  # only the updates whose tiny_reg loss was made NaN (loss calls 3-6)
+    assert max(r["step"] for r in rows if "loss" in r) == 8  # and training went on to the end
 
     monkeypatch.setattr(family, "loss", lambda logits, targets: original(logits, targets) * float("nan"))
     with pytest.raises(TrainingError, match="3 consecutive updates had a non-finite loss") as err:

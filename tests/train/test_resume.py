@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 import tiny
 import torch
+import yaml
 from test_faults import cfg_dict
 
 from muppet.cli import main
 from muppet.config import PrefinetuneConfig
+from muppet.config.base import RENAMED
 from muppet.errors import ConfigError
-from muppet.train.checkpoint import complete_checkpoints
+from muppet.train.checkpoint import STATE_FILE, complete_checkpoints
 from muppet.train.loop import prefinetune
 from muppet.train.metrics_log import read_metrics
 
@@ -115,3 +117,28 @@ def test_resume_without_a_usable_checkpoint_is_an_error(
     assert code == 2 and "Traceback" not in err and "no usable checkpoint" in err and "model.safetensors is missing" in err
     with pytest.raises(ConfigError, match="contradict"):
         run(tiny_root, out, resume=True, overwrite=True)
+
+
+def _old_names(config: dict) -> dict:
+    """A config as a run from before the renames saved it."""
+    new_to_old = {new: old for old, new in RENAMED.items()}
+    return {new_to_old.get(k, k): v for k, v in config.items()}
+
+
+def test_a_run_saved_under_the_old_key_names_resumes_exactly_and_a_changed_value_is_still_refused(
+    tiny_root: Path, runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = copy_of(runs, tmp_path)
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert "max_eval_examples" in config and "max_train_examples" in config  # saved under the new names
+    (out / "config.yaml").write_text(yaml.safe_dump(_old_names(config), sort_keys=False))
+    for checkpoint in complete_checkpoints(out):
+        state = json.loads((checkpoint / STATE_FILE).read_text())
+        state["config"] = _old_names(state["config"])
+        assert "eval_max_examples" in state["config"] and "max_examples_per_task" in state["config"]
+        (checkpoint / STATE_FILE).write_text(json.dumps(state))
+    code, err = cli(tiny_root, out, capsys, "max_eval_examples=3")  # the old name's value was 4
+    assert code == 2 and "max_eval_examples: 4 -> 3" in err
+    assert_resumes_exactly(tiny_root, runs, out)
+    resumed = [r for r in read_metrics(out / "metrics.jsonl") if "resumed_from" in r]
+    assert set(resumed[-1]["changed"]) == {"resume", "stop_after", "output_dir"}  # the old names are no change

@@ -35,8 +35,8 @@ def flat_grad(model: MultiTaskModel, loss: torch.Tensor) -> torch.Tensor:
 def test_norms_and_cosines_equal_a_direct_computation(tiny_root: Path, tasks: list[TaskData], tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = MultiTaskModel(Backbone.from_pretrained(str(tiny_root / "tiny-bert")), [t.spec for t in tasks])
-    sampler = MixtureSampler(TASKS, [len(t.train) for t in tasks], sampling_rates([t.train_records for t in tasks]),
-                             seed=4, examples_per_update=16, batching="heterogeneous", max_steps=1)
+    sampler = MixtureSampler(TASKS, [len(t.train) for t in tasks], sampling_rates([t.n_train_records for t in tasks]),
+                             seed=4, batch_size=16, batching="heterogeneous", max_steps=1)
     plan = sampler.next_update()
     model.train()
     row = GradientMonitor(1, tasks, "log", 1, tmp_path).run(1, plan, model)

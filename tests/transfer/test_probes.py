@@ -60,7 +60,7 @@ def setup_probes(tiny_root: Path, tmp_path: Path, tasks: list[str], **probe: obj
 def test_head_probe_equals_a_direct_computation_and_leaves_the_model_alone(tiny_root: Path, tmp_path: Path) -> None:
     probes, model = setup_probes(tiny_root, tmp_path, ["tiny_cls"])
     task = probes.tasks[0]
-    assert task.train_records == 12
+    assert task.n_train_records == 12
     labels = [r["label"] for r in task.train.get(range(len(task.train)))]
     assert sorted(np.bincount(labels).tolist()) == [6, 6]  # stratified: both classes in equal shares
     before = {k: v.clone() for k, v in model.state_dict().items()}

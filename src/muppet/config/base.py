@@ -8,6 +8,7 @@ all of a config's problems at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import types
 import typing
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from muppet.errors import ConfigError
 from muppet.registry import nearest
 
 C = TypeVar("C", bound="Config")
+log = logging.getLogger(__name__)
 
 
 class Choices:
@@ -59,6 +61,44 @@ _MESSAGES = {
     "string_type": "expected text", "list_type": "expected a list", "dict_type": "expected a mapping",
     "finite_number": "must be a finite number",
 }
+
+
+# Keys renamed to one name per concept (old -> new). The old name still works, with a warning
+# naming the new one, and a config is saved under the new name; unlike REMOVED, nothing changes.
+RENAMED = {"max_examples_per_task": "max_train_examples", "eval_max_examples": "max_eval_examples"}
+_warned: set[str] = set()
+
+
+def renamed(data: Mapping[str, Any], keys: Sequence[str] | None = None, where: str = "") -> dict[str, Any]:
+    """``data`` with the old names of RENAMED keys under their new names (only for the new names
+    in ``keys``, when given); a key given under both names is an error."""
+    out = dict(data)
+    for old, new in RENAMED.items():
+        if old not in out or (keys is not None and new not in keys):
+            continue
+        if new in out:
+            raise ConfigError(f"{where}{': ' if where else ''}{old!r} is the old name of {new!r}; give only {new!r}")
+        out[new] = out.pop(old)
+        if old not in _warned:  # once a process: a sweep validates the same settings per cell
+            _warned.add(old)
+            log.warning("config key %r is deprecated: it is now %r", old, new)
+    return out
+
+
+def _new_names(data: Any, keys: Sequence[str]) -> Any:
+    """``renamed`` as a validator: a conflict is reported with the config's other problems."""
+    if not isinstance(data, Mapping):
+        return data
+    try:
+        return renamed(data, keys)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def keys_of(model: type[Config]) -> Any:
+    """A free-form mapping of ``model``'s keys (a sweep's ``finetune:``), merged with others
+    before ``model`` reads it: old names are renamed first, so two layers cannot disagree."""
+    return Annotated[dict[str, Any], BeforeValidator(lambda data: _new_names(data, model.keys()))]
 
 
 # Keys that no longer exist, with what replaced them (their own error, not a nearest-name guess).
@@ -122,6 +162,11 @@ class Config(BaseModel):
 
     title: ClassVar[str] = "Settings"  # the heading of this class's own keys in --help and the README
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        return _new_names(data, cls.keys())
 
     @model_validator(mode="before")
     @classmethod

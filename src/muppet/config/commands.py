@@ -12,9 +12,9 @@ from muppet.config.sections import (
     LOSS_SCALING,
     BatchSize,
     DataSection,
-    EvalMaxExamples,
     EvalSection,
     Lr,
+    MaxEvalExamples,
     ModelSection,
     NumBeams,
     OptimSection,
@@ -41,7 +41,7 @@ class RecipeSection(Config):
     sampling: choice(*SAMPLING) = Field("proportional", description="task rates: proportional to size, uniform, or "
                                                                     "size^(1/temperature)")
     temperature: float = Field(2.0, gt=0, description="T of sampling: temperature")
-    max_examples_per_task: int | None = Field(None, gt=0, description="cap on each task's training examples (a fixed "
+    max_train_examples: int | None = Field(None, gt=0, description="cap on each task's training examples (a fixed "
                                                                       "random subset)")
 
     @model_validator(mode="after")
@@ -108,7 +108,7 @@ class FinetuneConfig(ModelSection, DataSection, OptimSection, EvalSection, RunSe
     output_dir: OutputDir = "runs/finetune"
     batch_size: BatchSize = 16
     lr: Lr = 2e-5
-    eval_max_examples: EvalMaxExamples = None
+    max_eval_examples: MaxEvalExamples = None
     num_beams: NumBeams = 4
 
     @model_validator(mode="after")

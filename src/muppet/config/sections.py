@@ -29,7 +29,7 @@ Lr = Annotated[float, Field(gt=0, description="AdamW peak learning rate (linear 
 NumBeams = Annotated[int, Field(gt=0, description="beams for summarization decoding at evaluation")]
 Leakage = Annotated[choice(*LEAKAGE), Field(description="a training text that is also evaluated in the run: error, "
                                                         "drop (the training copy) or allow")]
-EvalMaxExamples = Annotated[int | None, Field(gt=0, description="evaluation examples per task (a fixed subset, the "
+MaxEvalExamples = Annotated[int | None, Field(gt=0, description="evaluation examples per task (a fixed subset, the "
                                                                   "same for every run); null: the whole split")]
 
 
@@ -125,7 +125,7 @@ class DataSection(Config):
 class EvalSection(Config):
     title: ClassVar[str] = "Evaluation"
 
-    eval_max_examples: EvalMaxExamples = 1000
+    max_eval_examples: MaxEvalExamples = 1000
     eval_batch_size: int = Field(64, gt=0, description="rows per evaluation batch")
     max_answer_length: int = Field(30, gt=0, description="longest QA span, in tokens, considered when decoding")
     num_beams: NumBeams = 1

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from muppet.config.base import Config, merge
-from muppet.config.commands import PrefinetuneConfig
+from muppet.config.base import Config, keys_of, merge, renamed
+from muppet.config.commands import FinetuneConfig, PrefinetuneConfig
 from muppet.config.sweep import SweepConfig
 from muppet.errors import ConfigError
 
@@ -21,9 +21,9 @@ class StudyConfig(Config):
     """``muppet study``: named pre-finetuning runs and the sweeps comparing them."""
 
     output_dir: str = Field("runs/study", description="study.yaml, runs/, sweeps/, cells/, summary.md")
-    prefinetune: dict[str, Any] = Field({}, description="prefinetune keys shared by every run")
+    prefinetune: keys_of(PrefinetuneConfig) = Field({}, description="prefinetune keys shared by every run")
     runs: dict[str, Any] = Field({}, description="run name -> its own prefinetune keys")
-    finetune: dict[str, Any] = Field({}, description="finetune keys shared by every sweep")
+    finetune: keys_of(FinetuneConfig) = Field({}, description="finetune keys shared by every sweep")
     sweeps: dict[str, Any] = Field({}, description="sweep name -> sweep keys; a model naming a run stands for its "
                                                    "export; tasks default to the runs' downstream tasks")
     progress: bool = Field(True, description="progress bars")
@@ -67,7 +67,7 @@ class StudyConfig(Config):
     def run_config(self, name: str) -> PrefinetuneConfig:
         try:
             return PrefinetuneConfig.from_dict({
-                **merge(self.prefinetune, self.runs[name] or {}),
+                **merge(self.prefinetune, renamed(self.runs[name] or {}, PrefinetuneConfig.keys())),
                 "output_dir": str(self.run_dir(name)), "resume": True, "export": True,
                 "progress": self.progress,
             })
@@ -98,7 +98,7 @@ class StudyConfig(Config):
             "tasks": self.downstream(),
             **raw,
             "models": models,
-            "finetune": merge(self.finetune, raw.get("finetune") or {}),
+            "finetune": merge(self.finetune, renamed(raw.get("finetune") or {}, FinetuneConfig.keys(), f"sweeps.{name}")),
             "output_dir": str(Path(self.output_dir) / "sweeps" / name),
             "cells_dir": str(Path(self.output_dir) / "cells"),  # a cell two sweeps share runs once
             "progress": self.progress,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from muppet.config.base import Config
+from muppet.config.base import Config, keys_of
 from muppet.config.commands import FinetuneConfig
 
 # Set per cell by the sweep; not allowed among the shared settings.
@@ -32,7 +32,7 @@ class SweepModel(Config):
 
     name: str = Field("", description="the model's name in results and reports")
     model: str = Field("", description="hub id, local folder or muppet export")
-    finetune: dict[str, Any] = Field({}, description="fine-tuning keys over the sweep's shared settings")
+    finetune: keys_of(FinetuneConfig) = Field({}, description="fine-tuning keys over the sweep's shared settings")
 
     @model_validator(mode="after")
     def _named(self) -> Any:
@@ -53,7 +53,7 @@ class SweepConfig(Config):
     output_dir: str = Field("runs/sweep", description="sweep.yaml, results.csv and, by default, the cells")
     cells_dir: str | None = Field(None, description="where cells live if not output_dir/cells; sweeps sharing it "
                                                     "share identical cells")
-    finetune: dict[str, Any] = Field({}, description="fine-tuning keys shared by every cell")
+    finetune: keys_of(FinetuneConfig) = Field({}, description="fine-tuning keys shared by every cell")
     progress: bool = Field(True, description="progress bar over the cells")
 
     @model_validator(mode="after")

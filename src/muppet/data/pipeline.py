@@ -53,7 +53,7 @@ class TaskData:
     family: Family
     head: str
     train: FeatureStore
-    train_records: int
+    n_train_records: int
     eval_records: list[Record]
     eval_features: list[Feature]
     eval_split: str  # where the evaluation examples come from, for reports
@@ -184,7 +184,7 @@ def featurize_plan(
         family=get_family(plan.spec.family),
         head=plan.head,
         train=train,
-        train_records=len(plan.train_idx),
+        n_train_records=len(plan.train_idx),
         eval_records=plan.eval_store.records(plan.eval_idx),
         eval_features=evals.all(),
         eval_split=plan.eval_split,

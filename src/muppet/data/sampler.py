@@ -2,7 +2,7 @@
 
 Every task is read as an endless stream: epoch ``e`` of task ``t`` is a permutation of its
 examples drawn from ``(seed, key(t), e)``, and a cursor counts how far into its stream a task
-is. An update draws ``examples_per_update`` slots; which task fills each slot depends on the
+is. An update draws ``batch_size`` slots; which task fills each slot depends on the
 batching mode and is drawn from ``(seed, step)``: heterogeneous updates draw every slot's
 task independently from the mixture, with no length constraint (the paper's heterogeneous
 update). The cursors are the only state, so a checkpoint that stores them resumes exactly,
@@ -105,18 +105,18 @@ def plan_update(
     sizes: Sequence[int],
     keys: Sequence[int],
     rates: np.ndarray,
-    examples_per_update: int,
+    batch_size: int,
     batching: str = "heterogeneous",
     max_steps: int = 1,
 ) -> UpdatePlan:
     """The examples of update ``step`` and the cursors after it (pure; no hidden state)."""
     rng = np.random.default_rng([seed, step, 0x5EED])
     if batching == "heterogeneous":
-        tasks = rng.choice(len(sizes), size=examples_per_update, p=rates)
+        tasks = rng.choice(len(sizes), size=batch_size, p=rates)
     elif batching == "homogeneous":
-        tasks = np.full(examples_per_update, int(rng.choice(len(sizes), p=rates)))
+        tasks = np.full(batch_size, int(rng.choice(len(sizes), p=rates)))
     elif batching == "sequential":
-        tasks = np.full(examples_per_update, int(np.searchsorted(sequential_schedule(rates, max_steps), step, side="right") - 1))
+        tasks = np.full(batch_size, int(np.searchsorted(sequential_schedule(rates, max_steps), step, side="right") - 1))
     else:
         raise ConfigError(f"batching must be one of {BATCHING}, not {batching!r}")
     new_cursors = list(cursors)
@@ -138,7 +138,7 @@ class MixtureSampler:
         rates: np.ndarray,
         *,
         seed: int,
-        examples_per_update: int,
+        batch_size: int,
         batching: str,
         max_steps: int,
     ) -> None:
@@ -147,7 +147,7 @@ class MixtureSampler:
         self.sizes = list(sizes)
         self.rates = rates
         self.seed = seed
-        self.examples_per_update = examples_per_update
+        self.batch_size = batch_size
         self.batching = batching
         self.max_steps = max_steps
         self.step = 0
@@ -161,7 +161,7 @@ class MixtureSampler:
             sizes=self.sizes,
             keys=self.keys,
             rates=self.rates,
-            examples_per_update=self.examples_per_update,
+            batch_size=self.batch_size,
             batching=self.batching,
             max_steps=self.max_steps,
         )

@@ -94,7 +94,7 @@ def finetune_data(cfg: FinetuneConfig, spec: TaskSpec, head: str, tokenizer: Any
     """The task's training subset with its dev evaluation, and its test split where it has one."""
     common: dict[str, Any] = dict(
         data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
-        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.eval_max_examples,
+        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, max_eval_examples=cfg.max_eval_examples,
         seed=cfg.seed, train_selection=_selection(spec, cfg),
     )
     with accelerator.main_process_first():
@@ -127,7 +127,7 @@ def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int
     steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
     eval_every = cfg.eval_every or per_epoch
     sampler = MixtureSampler([spec.name], [len(train.train)], np.array([1.0]), seed=cfg.seed,
-                             examples_per_update=cfg.batch_size, batching="heterogeneous", max_steps=steps)
+                             batch_size=cfg.batch_size, batching="heterogeneous", max_steps=steps)
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
     optimizer, scheduler = optimization(cfg, model, steps)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -176,7 +176,7 @@ def _finetune(cfg: FinetuneConfig, spec: TaskSpec, accelerator: Any, shards: int
         "metric": metric,
         "train_fraction": cfg.train_fraction,
         "train_examples": cfg.train_examples,
-        "n_train": train.train_records,
+        "n_train": train.n_train_records,
         "n_features": len(train.train),
         "skipped_records": train.skipped,  # malformed records skipped (on_bad_record=skip)
         "seed": cfg.seed,

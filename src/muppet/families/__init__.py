@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from muppet.errors import ConfigError, UnknownNameError
-from muppet.families.base import Family, FeatureSettings, RowView
+from muppet.families.base import Family, FeatureSettings, RowView, SplitCheck
 from muppet.registry import Registry, nearest
 
 if TYPE_CHECKING:
@@ -64,4 +64,4 @@ def declare(spec: TaskSpec) -> str:
     return family.name
 
 
-__all__ = ["FAMILY_REGISTRY", "Family", "FeatureSettings", "RowView", "all_families", "declare", "family_names", "get_family"]
+__all__ = ["FAMILY_REGISTRY", "Family", "FeatureSettings", "RowView", "SplitCheck", "all_families", "declare", "family_names", "get_family"]

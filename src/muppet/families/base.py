@@ -131,6 +131,23 @@ def pad_rows(rows: Sequence[np.ndarray], length: int, value: int) -> torch.Tenso
     return out
 
 
+class SplitCheck:
+    """Sees a split's records as they are read, then names what is wrong with the split as a
+    whole: a convention no single record shows (1-based option indices). Keeps counts, not
+    records, so reading stays streaming. This one finds nothing."""
+
+    def record(self, record: Record) -> None:
+        """A record make_record accepted."""
+
+    def rejected(self, loc: Any, fields: Mapping[str, Any], error: RecordError) -> None:
+        """A record make_record refused: where it is, the fields it was given and why."""
+
+    def problem(self) -> str | None:
+        """What is wrong with the split once every record was seen (None: nothing); the loader
+        raises it whatever on_bad_record says, since skipping would train the rest wrongly."""
+        return None
+
+
 class Family(ABC):
     name: ClassVar[str]
     # Every metric ``metrics`` returns; a task's headline ``metric`` must be one of them.
@@ -181,6 +198,10 @@ class Family(ABC):
     @abstractmethod
     def label_name(self, record: Record, spec: TaskSpec) -> str:
         """A short description of the record's target, for label distributions in reports."""
+
+    def split_check(self, spec: TaskSpec) -> SplitCheck:
+        """A fresh watcher of one split's records (the loader calls it for every split it reads)."""
+        return SplitCheck()
 
     # --- featurizing -------------------------------------------------------------------
     @abstractmethod

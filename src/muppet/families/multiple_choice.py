@@ -25,6 +25,7 @@ from muppet.families.base import (
     FeatureSettings,
     Record,
     RowView,
+    SplitCheck,
     TransformersHead,
     as_index,
     log_n,
@@ -46,6 +47,36 @@ class RankingHead(nn.Module):
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
         x = torch.tanh(self.dense(self.dropout(pooled)))
         return self.score(self.dropout(x)).squeeze(-1)
+
+
+class OneBasedLabels(SplitCheck):
+    """1-based option indices are valid 0-based ones except the last option's, which make_record
+    refuses: several of those and no record naming option 0 are a convention, not typos."""
+
+    def __init__(self) -> None:
+        self.zero = 0  # records naming option 0
+        self.one_past: list[Any] = []  # where a refused label names the option one past the last
+
+    def record(self, record: Record) -> None:
+        self.zero += record["label"] == 0
+
+    def rejected(self, loc: Any, fields: Mapping[str, Any], error: RecordError) -> None:
+        choices = fields.get("choices")
+        if error.field != "label" or not isinstance(choices, (list, tuple)) or fields.get("label") is None:
+            return
+        try:
+            past = as_index(fields["label"], len(choices) + 1) == len(choices)
+        except RecordError:
+            return
+        if past:
+            self.one_past.append(loc)
+
+    def problem(self) -> str | None:
+        if len(self.one_past) < 2 or self.zero:  # one such record is a typo
+            return None
+        return (f"the labels look 1-based: {len(self.one_past):,} record(s) name the option one past the last (first: "
+                f"{self.one_past[0]}) and none names option 0. Option indices are 0-based: subtract 1 (or use letters "
+                "A, B, ...) in the source, or map them with label_map")
 
 
 class MultipleChoice(Family):
@@ -78,6 +109,9 @@ class MultipleChoice(Family):
         if fields.get("group") is not None:
             record["group"] = str(fields["group"])
         return record
+
+    def split_check(self, spec: TaskSpec) -> SplitCheck:
+        return OneBasedLabels()
 
     def record_schema(self, spec: TaskSpec) -> dict[str, Any]:
         from datasets import List, Value

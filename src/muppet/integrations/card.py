@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from muppet.config.base import RENAMED
 from muppet.families import get_family
 from muppet.integrations.st import MODULES_FILE
 
 # Training settings shown on the card, in this order, when the export's config has them.
 SETTINGS = (
     "max_steps", "batch_size", "grad_accum_steps", "lr", "weight_decay", "warmup_ratio", "max_grad_norm", "dropout",
-    "precision", "seed", "batching", "loss_scaling", "sampling", "temperature", "max_examples_per_task", "max_length",
+    "precision", "seed", "batching", "loss_scaling", "sampling", "temperature", "max_train_examples", "max_length",
     "doc_stride", "r3f", "leakage",
 )
 TAGS = ["muppet", "pre-finetuning", "multi-task"]
@@ -148,7 +149,7 @@ def _mixture(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def _settings(manifest: Mapping[str, Any]) -> list[str]:
-    config = manifest.get("config") or {}
+    config = {RENAMED.get(k, k): v for k, v in (manifest.get("config") or {}).items()}  # an older export's names
     shown = [k for k in SETTINGS if k in config and not (k == "temperature" and config.get("sampling") != "temperature")]
     lines = ["## Training", "", "| setting | value |", "|---|---|"]
     return lines + [f"| {k} | {_fmt(config[k])} |" for k in shown]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,37 +75,32 @@ class Problem:
         return f"{self.loc}{where}: {self.reason}"
 
 
-_ONE_PAST = re.compile(r"^index (\d+) is outside 0\.\.(\d+)$")  # families.base.as_index's message
-
-
 def iter_canonical(
     spec: TaskSpec,
     raw_records: Iterable[tuple[Loc, Mapping[str, Any] | BadRecord]],
     columns: Mapping[str, Column],
     label_map: Mapping[str, str],
 ) -> Iterator[tuple[Loc, Record | Problem]]:
-    """Canonical records (or the problem with each bad one), one at a time: nothing is held."""
+    """Canonical records (or the problem with each bad one), one at a time: nothing is held.
+    The family's split check sees them all, and a problem of the whole split is a DataError."""
     family = get_family(spec.family)
-    zero, one_past = 0, []  # option indices equal to 0, and where one equals the number of options
+    check = family.split_check(spec)
     for loc, raw in raw_records:
+        fields: Mapping[str, Any] | None = None
         try:
             if isinstance(raw, BadRecord):
                 raise RecordError(raw.reason, raw.field)
-            record = family.make_record(map_columns(raw, columns, label_map), spec)
-            zero += record.get("label") == 0
+            fields = map_columns(raw, columns, label_map)
+            record = family.make_record(fields, spec)
+            check.record(record)
             yield loc, record
         except RecordError as exc:
-            past = _ONE_PAST.match(exc.reason)
-            if past and int(past.group(1)) == int(past.group(2)) + 1 and exc.field == "label":
-                one_past.append(loc)
+            if fields is not None:
+                check.rejected(loc, fields, exc)
             yield loc, Problem(loc, exc.reason, exc.field)
-    if len(one_past) > 1 and not zero:  # one such record is a typo; several and no 0 are a convention
-        # Only the last option's records are out of range; the others would silently train shifted.
-        raise DataError(
-            f"task {spec.name!r}: the labels look 1-based: {len(one_past):,} record(s) name the option one past the "
-            f"last (first: {one_past[0]}) and none names option 0. Option indices are 0-based: subtract 1 (or use "
-            "letters A, B, ...) in the source, or map them with label_map"
-        )
+    problem = check.problem()
+    if problem:
+        raise DataError(f"task {spec.name!r}: {problem}")
 
 
 def raise_problems(spec: TaskSpec, problems: list[str], source: str) -> None:

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from muppet.backbone import load_config, resolve_model_path
 from muppet.config import PrefinetuneConfig, read_yaml_mapping
+from muppet.config.base import RENAMED
 from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import MixtureSampler, sampling_rates
 from muppet.errors import ConfigError, DataError, TrainingError
@@ -222,7 +223,8 @@ def resume_point(cfg: PrefinetuneConfig, out: Path, names: Sequence[str], shards
                           f"(processes x grad_accum_steps), this run has {shards}; resume with the same")
     saved = state.get("config") or read_yaml_mapping(out / "config.yaml", "the run's config")
     # a key newer than the checkpoint's muppet: the old run behaved as its default does
-    saved = {**{k: v for k, v in PrefinetuneConfig().to_dict().items() if k not in saved}, **saved}
+    known = {RENAMED.get(k, k) for k in saved}
+    saved = {**{k: v for k, v in PrefinetuneConfig().to_dict().items() if k not in known}, **saved}
     changes = check_resume(saved, cfg.to_dict(), int(state["step"]), path)
     return ResumePoint(path, int(state["step"]), state, changes, skipped)
 
@@ -369,7 +371,7 @@ def setup(
             protect=protect,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
-            max_train_examples=cfg.max_examples_per_task, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+            max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
         )
     check_not_empty(tasks)
     # keep_checkpoints complete ones, plus the one being written
@@ -384,10 +386,10 @@ def setup(
         cfg.save(out / "config.yaml")
     accelerator.wait_for_everyone()
     # Rates count examples, not features: a QA example cut into many windows weighs as one.
-    rates = sampling_rates([t.train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
+    rates = sampling_rates([t.n_train_records for t in tasks], cfg.sampling, cfg.temperature, [weights[t.name] for t in tasks])
     sampler = MixtureSampler(
         [t.name for t in tasks], [len(t.train) for t in tasks], rates,
-        seed=cfg.seed, examples_per_update=cfg.batch_size, batching=cfg.batching, max_steps=cfg.max_steps,
+        seed=cfg.seed, batch_size=cfg.batch_size, batching=cfg.batching, max_steps=cfg.max_steps,
     )
     padding = pad_multiple(cfg.pad_to_multiple_of, accelerator.device)
     optimizer, scheduler = optimization(cfg, model, cfg.max_steps)
@@ -549,7 +551,7 @@ def write_outputs(
         info = {
             t.name: {
                 "metric": t.family.metric_name(t.spec),
-                "train_examples": t.train_records,
+                "train_examples": t.n_train_records,
                 "train_features": len(t.train),
                 "eval_split": t.eval_split,
                 "sampling_rate": float(rate),

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from muppet.config.base import RENAMED
 from muppet.errors import ConfigError
 
 # Keys that never change which examples, weights or random numbers an update sees.
@@ -28,8 +29,9 @@ def changed_keys(saved: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
 
 
 def check_resume(saved: Mapping[str, Any], new: Mapping[str, Any], step: int, checkpoint: Path) -> dict[str, tuple[Any, Any]]:
-    """The changed keys, when all of them are safe; else a ConfigError naming every refused one."""
-    changes = changed_keys(saved, new)
+    """The changed keys, when all of them are safe; else a ConfigError naming every refused one.
+    ``saved`` may name keys by their old names (a run from before a rename)."""
+    changes = changed_keys({RENAMED.get(k, k): v for k, v in saved.items()}, new)
     refused = []
     for key, (old, value) in changes.items():
         if key in SAFE_ON_RESUME:

@@ -58,7 +58,7 @@ def probe_specs(cfg: ProbeConfig, data_dir: str | None) -> list[TaskSpec]:
 
 
 def probe_data(specs: Sequence[TaskSpec], cfg: Any, tokenizer: Any, settings: FeatureSettings) -> list[TaskData]:
-    """Each probed task's fixed training subset and its dev split (capped by eval_max_examples)."""
+    """Each probed task's fixed training subset and its dev split (capped by max_eval_examples)."""
     out = []
     for spec in specs:
         def select(store: Any, candidates: np.ndarray, name: str = spec.name) -> np.ndarray:
@@ -66,7 +66,7 @@ def probe_data(specs: Sequence[TaskSpec], cfg: Any, tokenizer: Any, settings: Fe
 
         plan = plan_task(spec, get_family(spec.family).head_key(spec), data_dir=cfg.data_dir, source=cfg.source,
                          on_bad_record=cfg.on_bad_record, heldout_fraction=cfg.heldout_fraction,
-                         heldout_max=cfg.heldout_max, max_eval_examples=cfg.eval_max_examples, seed=cfg.seed,
+                         heldout_max=cfg.heldout_max, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
                          cache_dir=cfg.cache_dir, train_selection=select)
         out.append(featurize_plan(plan, tokenizer, settings, cache_dir=cfg.cache_dir, num_proc=cfg.num_proc,
                                   tokenizer_key=tokenizer_fingerprint(tokenizer)))
