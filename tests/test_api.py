@@ -60,7 +60,8 @@ def test_only_the_documented_names_are_public() -> None:
     import subprocess
     import sys
 
-    assert set(muppet.__all__) == {"prefinetune", "finetune", "sweep", "study", "PrefinetuneConfig", "FinetuneConfig",
+    assert set(muppet.__all__) == {"prefinetune", "finetune", "sweep", "study", "register_task", "PrefinetuneConfig",
+                                   "FinetuneConfig",
                                    "SweepConfig", "StudyConfig", "MuppetError", "ConfigError", "DataError",
                                    "__version__"}
     with pytest.raises(AttributeError):

@@ -88,6 +88,10 @@ def test_data_prepare_builds_then_hits_the_cache(tiny_root: Path, tmp_path: Path
     assert "| tiny_cls | 40 | 40 | 12 | dev | 0 | 0 | 0 | built |" in first
     assert main(args) == 0
     assert "| tiny_mc |" in (second := capsys.readouterr().out) and "built" not in second
+    # an entry's cap is the run's: prepare builds the cache the run will read
+    capped = [a if not a.startswith("tasks=") else "tasks=[tiny_cls, {name: tiny_mc, max_examples: 7}]" for a in args]
+    assert main(capped) == 0
+    assert "| tiny_mc | 7 |" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("damage", ["train header-only", "train empty", "dev empty"])

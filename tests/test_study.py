@@ -176,7 +176,7 @@ def test_shipped_reproduction_configs_are_valid(path: Path, real_data_dir: Path,
     members: dict[str, list[str]] = {}
     for name in cfg.runs:
         run = cfg.run_config(name)
-        specs, _, held = select(run.tasks, run.exclude, run.downstream, run.data_dir)
+        specs, _, _, held = select(run.tasks, run.exclude, run.downstream, run.data_dir)
         members[name] = [s.name for s in specs]
         for sweep in cfg._sweeps.values():  # fine-tuning only on tasks the runs kept out
             assert set(sweep.tasks) <= {s.name for s in held}

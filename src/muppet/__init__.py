@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("prefinetune", "finetune", "sweep", "study")
+_API = ("prefinetune", "finetune", "sweep", "study", "register_task")
 _CONFIGS = ("PrefinetuneConfig", "FinetuneConfig", "SweepConfig", "StudyConfig")
 __all__ = [*_API, *_CONFIGS, "MuppetError", "ConfigError", "DataError", "__version__"]
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from muppet.config import FinetuneConfig, PrefinetuneConfig, StudyConfig, SweepConfig, merge
 from muppet.config.base import Config, read_config_file
 from muppet.errors import ConfigError
+from muppet.tasks.memory import register_task  # noqa: F401  (public: tasks from Python data)
 
 C = TypeVar("C", bound=Config)
 Source = Config | Mapping[str, Any] | str | os.PathLike[str] | None

@@ -84,18 +84,20 @@ def _cmd_affinity(args: argparse.Namespace) -> int:
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
     from muppet.data.pipeline import prepare_tasks
     from muppet.families import get_family
-    from muppet.tasks.mixtures import expand
+    from muppet.tasks.mixtures import select
     from muppet.train.loop import check_backbone, feature_settings, load_tokenizer
 
     cfg = PrefinetuneConfig.load(*_config_args(args))
-    specs, _ = expand(cfg.tasks, cfg.data_dir)
+    selection = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)  # the run's tasks and caps
+    specs = selection.specs
     check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     heads = {s.name: get_family(s.family).head_key(s) for s in specs}
     tasks = prepare_tasks(
         specs, heads, tokenizer, feature_settings(cfg), progress=cfg.progress, leakage=cfg.leakage,
-        num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
-        cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
+        num_proc=cfg.num_proc, protect=selection.downstream, caps=selection.caps, data_dir=cfg.data_dir,
+        source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
+        heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
     )
     print("| task | train examples | train features | eval examples | eval split | dropped (leakage) | filtered (hub) "

@@ -122,7 +122,7 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
     from muppet.tasks.mixtures import select
 
     for name, run in cfg.run_configs.items():
-        specs, _, _ = select(run.tasks, run.exclude, run.downstream, run.data_dir)
+        specs = select(run.tasks, run.exclude, run.downstream, run.data_dir).specs
         lines.append(f"| `{name}` | {len(specs)} | {run.max_steps} | {run.batching} | {run.loss_scaling} | "
                      f"{'on' if run.r3f is not None else 'off'} | {_duration(timings.get(f'runs/{name}'))} |")
     lines += ["", "## Fine-tuning sweeps", "", "| sweep | models | tasks | fractions | seeds | cells done | time in its cells | report |",

@@ -159,7 +159,7 @@ def test_downstream_evaluation_texts_are_kept_out_of_training(data: Path, tmp_pa
     extra = [{"a": r["premise"], "b": r["hypothesis"], "score": 1.0} for r in dev[:8]]
     path = data / "tiny_reg" / "train.jsonl"
     path.write_text(path.read_text() + "".join(json.dumps(r) + "\n" for r in extra))
-    specs, _, held = select(["tiny_reg", "tiny_cls", "tiny_mc"], ["tiny_mc"], ["tiny_cls"], str(data))
+    specs, _, _, held = select(["tiny_reg", "tiny_cls", "tiny_mc"], ["tiny_mc"], ["tiny_cls"], str(data))
     assert [s.name for s in specs] == ["tiny_reg"] and [s.name for s in held] == ["tiny_cls"]
     kw = dict(data_dir=str(data), cache_dir=str(tmp_path))
     protected = downstream_texts(held, **kw)

@@ -186,3 +186,20 @@ def test_second_run_reads_cached_features(tiny_root: Path, tmp_path: Path, monke
         monkeypatch.setattr(family, "featurize", lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))
     prefinetune(config(tiny_root, tmp_path / "b", **cfg))
     assert calls == []
+
+
+def test_task_entries_set_sampling_rates_and_caps_and_are_saved(tiny_root: Path, tmp_path: Path) -> None:
+    from muppet.data.sampler import sampling_rates
+
+    entries = ["tiny_cls", {"name": "tiny_mc", "weight": 3.0, "max_examples": 10}, {"name": "tiny_reg", "weight": 0.5}]
+    cfg = config(tiny_root, tmp_path / "run", tasks=entries, max_train_examples=20, max_steps=2)
+    prefinetune(cfg)
+    tasks = json.loads((tmp_path / "run" / "export" / "muppet.json").read_text())["tasks"]
+    info = {t["name"]: t for t in tasks}
+    sizes = {name: info[name]["train_examples"] for name in ("tiny_cls", "tiny_mc", "tiny_reg")}
+    assert sizes == {"tiny_cls": 20, "tiny_mc": 10, "tiny_reg": 20}  # the entry's cap over the global one
+    # proportional rates of the capped sizes, times the weights
+    expected = sampling_rates([20, 10, 20], "proportional", weights=[1.0, 3.0, 0.5])
+    assert [info[n]["sampling_rate"] for n in sizes] == pytest.approx(expected.tolist())
+    assert info["tiny_mc"]["sampling_rate"] / info["tiny_cls"]["sampling_rate"] == pytest.approx(1.5)
+    assert PrefinetuneConfig.load(tmp_path / "run" / "config.yaml") == cfg

@@ -119,6 +119,19 @@ def test_resume_without_a_usable_checkpoint_is_an_error(
         run(tiny_root, out, resume=True, overwrite=True)
 
 
+def test_a_changed_weight_or_cap_of_a_task_entry_is_refused(
+    tiny_root: Path, runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = copy_of(runs, tmp_path)
+    for entry in ("{name: tiny_mc, weight: 2}", "{name: tiny_mc, max_examples: 5}"):
+        code, err = cli(tiny_root, out, capsys, f"tasks=[tiny_cls, tiny_reg, {entry}]")
+        assert code == 2 and "Traceback" not in err
+        assert "tasks: ['tiny_cls', 'tiny_reg', 'tiny_mc'] -> ['tiny_cls', 'tiny_reg', {'name': 'tiny_mc'" in err
+    # the same tasks written as entries without options are the same config
+    code, err = cli(tiny_root, out, capsys, "tasks=[tiny_cls, {name: tiny_reg}, {name: tiny_mc, weight: 1}]")
+    assert code == 0, err
+
+
 def _old_names(config: dict) -> dict:
     """A config as a run from before the renames saved it."""
     new_to_old = {new: old for old, new in RENAMED.items()}

@@ -113,7 +113,7 @@ def test_mixture_file_round_trips_into_prefinetune(tiny_root: Path, constructed:
     data = yaml.safe_load(mixture.read_text())
     assert constructed["dup"] in data["tasks"]  # a task file is named by its path, to be read again
     assert constructed["flip"] not in data["tasks"]
-    specs, weights, _ = select([str(mixture)], [], [], str(tiny_root / "data"))
+    specs, weights, _, _ = select([str(mixture)], [], [], str(tiny_root / "data"))
     assert "aff_dup" in [s.name for s in specs]
     chosen = json.loads((tmp_path / "c" / "affinity.json").read_text())["selected"]
     assert weights == pytest.approx(chosen) and sum(chosen.values()) == pytest.approx(len(chosen))
@@ -139,6 +139,6 @@ def test_mixture_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
 def test_targets_are_required_and_removed_from_candidates(tiny_root: Path) -> None:
     with pytest.raises(ConfigError, match="targets: name the task"):
         AffinityConfig.from_dict({"tasks": ["rte"]})
-    candidates, _, targets = select(["tiny_cls", "tiny_mc"], [], ["tiny_mc"], str(tiny_root / "data"))
+    candidates, _, _, targets = select(["tiny_cls", "tiny_mc"], [], ["tiny_mc"], str(tiny_root / "data"))
     assert [s.name for s in candidates] == ["tiny_cls"] and [s.name for s in targets] == ["tiny_mc"]
     assert ALL == "all"

@@ -139,15 +139,22 @@ def _message(err: Mapping[str, Any], model: type[BaseModel], prefix: str) -> str
     return f"{key}: {msg}" if key else msg
 
 
+def section_in(annotation: Any) -> type[Config] | None:
+    """The section class a field holds: itself, or inside an optional, a union or a list."""
+    if isinstance(annotation, type) and issubclass(annotation, Config):
+        return annotation
+    return next((c for c in map(section_in, typing.get_args(annotation)) if c is not None), None)
+
+
 def _names_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys a (nested) section accepts, for the nearest-name hint of an unknown key."""
     current: Any = model
     for item in loc:
+        if isinstance(item, int) or not (item[:1].islower() and item.isidentifier()):
+            continue  # a list position or a union member's tag
         if not (isinstance(current, type) and issubclass(current, Config)) or item not in current.model_fields:
             return []
-        annotation = current.model_fields[item].annotation
-        options = [a for a in typing.get_args(annotation) or (annotation,) if isinstance(a, type)]
-        current = next((a for a in options if issubclass(a, Config)), None)
+        current = section_in(current.model_fields[item].annotation)
     return current.keys() if isinstance(current, type) and issubclass(current, Config) else []
 
 
@@ -247,6 +254,8 @@ def task_files_relative_to(data: Mapping[str, Any], folder: Path) -> dict[str, A
     def resolve(value: Any) -> Any:
         if isinstance(value, list):
             return [resolve(v) for v in value]
+        if isinstance(value, Mapping) and "name" in value:  # a tasks: entry with options
+            return {**value, "name": resolve(value["name"])}
         if not isinstance(value, str) or not value.endswith((".yaml", ".yml")) or os.path.isabs(value):
             return value
         beside = os.path.normpath(folder / value)

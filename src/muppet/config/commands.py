@@ -20,6 +20,7 @@ from muppet.config.sections import (
     OptimSection,
     OutputDir,
     RunSection,
+    TaskList,
 )
 from muppet.config.transfer import TransferSection
 from muppet.data.sampler import BATCHING, SAMPLING  # the sampler owns its modes
@@ -28,7 +29,8 @@ from muppet.data.sampler import BATCHING, SAMPLING  # the sampler owns its modes
 class RecipeSection(Config):
     title: ClassVar[str] = "Multi-task recipe"
 
-    tasks: list[str] = Field(["local"], description="task names, mixture names and task files (*.yaml)")
+    tasks: TaskList = Field(["local"], description="task names, mixture names and task files (*.yaml); an entry "
+                                                   "{name, weight, max_examples} also sets a sampling weight and a cap")
     exclude: list[str] = Field([], description="task and mixture names removed from tasks (e.g. local_summarization "
                                                "for an encoder)")
     downstream: list[str] = Field([], description="tasks kept for fine-tuning later: removed from tasks, and their "

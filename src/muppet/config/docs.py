@@ -16,7 +16,7 @@ from typing import Any
 import annotated_types
 from pydantic.fields import FieldInfo
 
-from muppet.config.base import Choices, Config
+from muppet.config.base import Choices, Config, section_in
 from muppet.config.commands import FinetuneConfig, PrefinetuneConfig
 from muppet.config.study import StudyConfig
 from muppet.config.sweep import SweepConfig
@@ -29,6 +29,8 @@ COMMANDS: dict[str, type[Config]] = {"prefinetune": PrefinetuneConfig, "finetune
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in typing.get_args(annotation) if a is not type(None)]
         return " or ".join(names) + (" or null" if type(None) in typing.get_args(annotation) else "")
@@ -66,6 +68,8 @@ def _number(value: Any) -> str:
 
 
 def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
     value = field.get_default(call_default_factory=True)
     if value is None:
         return "null"
@@ -88,10 +92,10 @@ def rows(cls: type[Config], prefix: str = "") -> list[tuple[str, str, str, str, 
             field = cls.model_fields[name]
             key = prefix + (field.alias or name)
             out.append((title, key, _default(field), allowed(field), field.description or ""))
-            nested = [a for a in (field.annotation, *typing.get_args(field.annotation))
-                      if isinstance(a, type) and issubclass(a, Config)]
-            for sub in nested:
-                out += [(title, *rest) for _, *rest in rows(sub, prefix=f"{key}.")]
+            sub = section_in(field.annotation)
+            if sub is not None:  # a list of entries: tasks[].weight
+                inner = f"{key}[]." if typing.get_origin(field.annotation) is list else f"{key}."
+                out += [(title, *rest) for _, *rest in rows(sub, prefix=inner)]
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 from muppet.config.base import Config, choice
 
@@ -31,6 +31,41 @@ Leakage = Annotated[choice(*LEAKAGE), Field(description="a training text that is
                                                         "drop (the training copy) or allow")]
 MaxEvalExamples = Annotated[int | None, Field(gt=0, description="evaluation examples per task (a fixed subset, the "
                                                                   "same for every run); null: the whole split")]
+
+
+class TaskEntry(Config):
+    """One ``tasks:`` entry with options: ``{name: rte, weight: 2.0, max_examples: 5000}``. The
+    options apply to every task the name stands for (a mixture's members too); an entry naming
+    one task directly sets that task's options over those of a mixture that also holds it."""
+
+    name: str = Field(description="a task name, mixture name, task file or mixture file")
+    weight: float = Field(1.0, gt=0, description="multiplies the task's sampling rate in prefinetune (a mixture member's "
+                                                              "weight too)")
+    max_examples: int | None = Field(None, ge=1, description="cap on the task's training examples (a fixed random "
+                                                             "subset); overrides max_train_examples")
+
+    @property
+    def plain(self) -> bool:
+        return self.weight == 1.0 and self.max_examples is None
+
+
+def entry_name(entry: str | TaskEntry) -> str:
+    return entry.name if isinstance(entry, TaskEntry) else entry
+
+
+def _plain_entries(entries: list[str | TaskEntry]) -> list[str | TaskEntry]:
+    # An entry without options is its name: `rte` and `{name: rte}` are one config (resume compares them).
+    return [e.name if isinstance(e, TaskEntry) and e.plain else e for e in entries]
+
+
+# A plain name or an entry with options; the tag picks the member, so an error names one of them.
+TaskItem = Annotated[
+    Annotated[str, Tag("str")] | Annotated[TaskEntry, Tag("TaskEntry")],
+    Discriminator(lambda v: "str" if isinstance(v, str) else "TaskEntry" if isinstance(v, (dict, TaskEntry)) else None,
+                  custom_error_type="task_entry", custom_error_message="expected a task name or a mapping "
+                                                                         "{name, weight, max_examples}"),
+]
+TaskList = Annotated[list[TaskItem], AfterValidator(_plain_entries)]
 
 
 class R3FConfig(Config):

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from muppet.config.base import Config, choice
-from muppet.config.sections import DataSection, Leakage, Lr, ModelSection, OutputDir, RunSection
+from muppet.config.sections import DataSection, Leakage, Lr, ModelSection, OutputDir, RunSection, TaskEntry, TaskList
 
 MEASURES = ("lookahead", "cosine")
 SELECTIONS = ("top_k", "positive", "weighted")
@@ -62,7 +62,8 @@ class AffinityConfig(ModelSection, DataSection, RunSection):
     affinity to every target task, and the mixture it selects."""
 
     title: ClassVar[str] = "Affinity"
-    tasks: list[str] = Field(["local"], description="candidate tasks: task names, mixture names and task files")
+    tasks: TaskList = Field(["local"], description="candidate tasks: task names, mixture names and task files; an "
+                                                   "entry {name, max_examples} also caps a candidate's data")
     exclude: list[str] = Field([], description="task and mixture names removed from the candidates")
     targets: list[str] = Field([], description="the tasks to help: task names or task files (removed from the "
                                                "candidates)")
@@ -89,4 +90,8 @@ class AffinityConfig(ModelSection, DataSection, RunSection):
             raise ValueError("targets: name the task(s) to help (task names or task files)")
         if not self.tasks:
             raise ValueError("tasks: name at least one candidate task or mixture")
+        weighted = [e.name for e in self.tasks if isinstance(e, TaskEntry) and e.weight != 1.0]
+        if weighted:  # every candidate trains in every co-training update: a rate has nothing to change
+            raise ValueError(f"tasks: {weighted}: weight has no effect in affinity (every candidate trains in every "
+                             "update); weights apply to prefinetune")
         return self

@@ -212,8 +212,10 @@ def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, np.n
     return out
 
 
-def plan_tasks(specs: Sequence[TaskSpec], heads: dict[str, str], progress: bool = True, **kwargs: Any) -> list[TaskPlan]:
-    """Phase 1 for every task; the problems of all tasks are reported together."""
+def plan_tasks(specs: Sequence[TaskSpec], heads: dict[str, str], progress: bool = True,
+               caps: Mapping[str, int] | None = None, **kwargs: Any) -> list[TaskPlan]:
+    """Phase 1 for every task; the problems of all tasks are reported together. ``caps``: a
+    task's own cap on its training examples, over ``max_train_examples`` (every task's)."""
     # Every hub source is checked on its first rows before any dataset is read in full.
     problems = preflight(specs, kwargs.get("data_dir"), kwargs.get("source", "auto"), kwargs.get("hub_loader"))
     if problems:
@@ -223,7 +225,8 @@ def plan_tasks(specs: Sequence[TaskSpec], heads: dict[str, str], progress: bool 
     for spec in bar:
         bar.set_postfix_str(spec.name)
         try:
-            plans.append(plan_task(spec, heads[spec.name], **kwargs))
+            cap = (caps or {}).get(spec.name, kwargs.get("max_train_examples"))
+            plans.append(plan_task(spec, heads[spec.name], **{**kwargs, "max_train_examples": cap}))
         except DataError as exc:
             problems.append(str(exc))
     if problems:
@@ -240,9 +243,10 @@ def prepare_tasks(
     leakage: str = "error",
     num_proc: int = 1,
     protect: Sequence[TaskSpec] = (),
+    caps: Mapping[str, int] | None = None,
     **kwargs: Any,
 ) -> list[TaskData]:
-    plans = plan_tasks(specs, heads, progress, **kwargs)
+    plans = plan_tasks(specs, heads, progress, caps, **kwargs)
     check_leakage(plans, leakage, downstream_texts(protect, **kwargs))
     key = tokenizer_fingerprint(tokenizer)
     cache_dir = kwargs.get("cache_dir")

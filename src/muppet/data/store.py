@@ -8,7 +8,7 @@ Python objects in full, so millions of examples cost little memory, and a second
 the same data, tokenizer and settings reads them back without tokenizing anything.
 
 Cache keys: records depend on the task's declaration, the split and its source files
-(path, size, content hash) or hub fingerprint; features on the records, the selected
+(path, size, content hash), hub fingerprint or in-memory table (content hash); features on the records, the selected
 example indices, the tokenizer (its full serialisation) and the featurizing settings.
 """
 

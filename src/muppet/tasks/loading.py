@@ -18,6 +18,7 @@ import numpy as np
 
 from muppet.errors import ConfigError, DataError
 from muppet.families import get_family
+from muppet.tasks import memory
 from muppet.tasks.formats import FORMATS, BadRecord, Loc, RecordError
 from muppet.tasks.formats.base import has_bad_bytes
 from muppet.tasks.hub import HubLoader, HubRows, declared_request, open_rows
@@ -149,12 +150,7 @@ class SplitSource:
 def file_digest(path: Path) -> str:
     """A fast hash of a file's bytes: the record cache follows content, not size and
     timestamps, which ``cp -p`` and ``rsync -t`` carry over to an edited file."""
-    try:
-        import xxhash
-
-        digest: Any = xxhash.xxh3_128()
-    except ImportError:
-        digest = hashlib.blake2b(digest_size=16)
+    digest = memory.hasher()
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
@@ -189,6 +185,16 @@ def open_local_split(spec: TaskSpec, split: str, data_dir: str | os.PathLike[str
             yield from reader(path, **local.options)
 
     return SplitSource(spec, split, f"{root} [{split}]", identity, raw, local.columns, local.label_map)
+
+
+def open_memory_split(spec: TaskSpec, split: str) -> SplitSource:
+    """A split registered from Python, identified by its content (hashed now, as it is read)."""
+    assert spec.memory is not None
+    if split not in spec.memory.splits:
+        raise ConfigError(f"task {spec.name!r} has no {split!r} split (it has {list(spec.memory.splits)})")
+    identity = {"memory": memory.content_hash(memory.table(spec, split))}
+    return SplitSource(spec, split, memory.describe(spec, split), identity, lambda: memory.rows(spec, split),
+                       spec.memory.columns, spec.memory.label_map)
 
 
 def open_hub_split(
@@ -227,7 +233,10 @@ def open_split(
     hub_loader: HubLoader | None = None,
 ) -> SplitSource:
     """Open one split from local files (``source=local``), the hub (``hub``), or, with ``auto``,
-    the local files when the task's training split is on disk, else the hub."""
+    the local files when the task's training split is on disk, else the hub. A task registered
+    from Python data reads that data, whatever ``source`` says."""
+    if spec.memory is not None:
+        return open_memory_split(spec, split)
     if reads_local(spec, data_dir, source):
         if spec.local_root(data_dir) is None:
             raise ConfigError("data_dir is not set (config key data_dir or $MUPPET_DATA_DIR)")
@@ -265,6 +274,8 @@ def read_split(
 def available_splits(spec: TaskSpec, data_dir: str | os.PathLike[str] | None, source: str = "auto") -> list[str]:
     """The splits a run would read. ``auto`` takes the local files when the training split is
     on disk, else the hub: never a mix, since two copies of a dataset need not agree."""
+    if spec.memory is not None:
+        return [s for s in SPLITS if s in spec.memory.splits]
     if reads_local(spec, data_dir, source):
         return spec.local_splits(data_dir)
     return [s for s in SPLITS if spec.hub is not None and s in spec.hub.splits]

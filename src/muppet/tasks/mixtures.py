@@ -6,8 +6,10 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from muppet.config.base import read_yaml_mapping
+from muppet.config.sections import TaskEntry, entry_name
 from muppet.errors import ConfigError
 from muppet.families import family_names
 from muppet.registry import Registry, nearest, unknown
@@ -99,53 +101,87 @@ def mixture_file(path: str | os.PathLike[str]) -> Mixture | None:
 
 def expand(names: Sequence[str], data_dir: str | os.PathLike[str] | None) -> tuple[list[TaskSpec], dict[str, float]]:
     """Task specs for a list of task and mixture names (deduplicated, in order) and their weights."""
-    if data_dir is not None and not os.path.isdir(data_dir):  # not a silent fall-back to the hub
-        raise ConfigError(f"data_dir {str(data_dir)!r} is not a folder (it should hold one sub-folder per task)")
-    specs: list[TaskSpec] = []
-    weights: dict[str, float] = {}
-    seen: set[str] = set()
-    data = str(data_dir) if data_dir else None
-    repeated = sorted({n for n in names if list(names).count(n) > 1})
-    if repeated:
-        raise ConfigError(f"tasks: {repeated} listed more than once")
-    files: dict[str, str] = {}  # task name -> the task file in ``names`` that declared it
-    for name in names:
-        from_file = mixture_file(name) if is_task_file(name) else None
-        if from_file is not None:
-            members, mix_weights = from_file.resolve(data), dict(from_file.weights)
-        elif is_task_file(name):
-            declared = register_task_file(name).name
-            if declared in files:
-                raise ConfigError(f"tasks: {files[declared]} and {name} both declare a task named {declared!r}; "
-                                  "give each task file its own name")
-            files[declared] = name
-            members, mix_weights = [declared], {}
-        elif name in TASKS:
-            members, mix_weights = [name], {}
-        elif name in MIXTURES:
-            mixture = MIXTURES[name]
-            members, mix_weights = mixture.resolve(data), dict(mixture.weights)
-        else:
-            raise unknown("task or mixture", name, TASKS.names() + MIXTURES.names())
-        for member in members:
-            if member in seen:
-                continue
-            seen.add(member)
-            specs.append(TASKS[member])
-            weights[member] = float(mix_weights.get(member, 1.0))
+    specs, weights, _ = expand_entries(names, data_dir)
     return specs, weights
 
 
+def _members(name: str, data: str | None, files: dict[str, str]) -> tuple[list[str], dict[str, float] | None]:
+    """The tasks one name stands for, and the weights its mixture gives them (None: a task)."""
+    from_file = mixture_file(name) if is_task_file(name) else None
+    if from_file is not None:
+        return from_file.resolve(data), dict(from_file.weights)
+    if is_task_file(name):
+        declared = register_task_file(name).name
+        if declared in files:
+            raise ConfigError(f"tasks: {files[declared]} and {name} both declare a task named {declared!r}; "
+                              "give each task file its own name")
+        files[declared] = name
+        return [declared], None
+    if name in TASKS:
+        return [name], None
+    if name in MIXTURES:
+        mixture = MIXTURES[name]
+        return mixture.resolve(data), dict(mixture.weights)
+    raise unknown("task or mixture", name, TASKS.names() + MIXTURES.names())
+
+
+def expand_entries(
+    entries: Sequence[str | TaskEntry], data_dir: str | os.PathLike[str] | None,
+) -> tuple[list[TaskSpec], dict[str, float], dict[str, int]]:
+    """Task specs for ``tasks:`` entries (deduplicated, in order), their sampling weights and
+    their caps on training examples. An entry's weight multiplies its mixture's weights and
+    its ``max_examples`` caps every task it stands for; an entry naming one task sets that
+    task's options over a mixture's, wherever the two stand in the list."""
+    if data_dir is not None and not os.path.isdir(data_dir):  # not a silent fall-back to the hub
+        raise ConfigError(f"data_dir {str(data_dir)!r} is not a folder (it should hold one sub-folder per task)")
+    names = names_of(entries)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"tasks: {repeated} listed more than once")
+    data = str(data_dir) if data_dir else None
+    weights: dict[str, float] = {}  # in order of first appearance
+    caps: dict[str, int] = {}
+    direct: set[str] = set()  # tasks an entry names on its own: their options win over a mixture's
+    files: dict[str, str] = {}  # task name -> the task file in ``entries`` that declared it
+    for entry, name in zip(entries, names):
+        options = entry if isinstance(entry, TaskEntry) else TaskEntry(name=name)
+        members, mix_weights = _members(name, data, files)
+        for member in members:
+            if member in weights and (member in direct or mix_weights is not None):
+                continue  # first come among mixtures; a direct entry is never overridden
+            weights[member] = options.weight * (mix_weights or {}).get(member, 1.0)
+            caps.pop(member, None)
+            if options.max_examples is not None:
+                caps[member] = options.max_examples
+            if mix_weights is None:
+                direct.add(member)
+    return [TASKS[m] for m in weights], weights, caps
+
+
+class Selection(NamedTuple):
+    specs: list[TaskSpec]  # the training tasks
+    weights: dict[str, float]  # task -> multiplier of its sampling rate
+    caps: dict[str, int]  # task -> at most this many training examples (over the run's global cap)
+    downstream: list[TaskSpec]  # tasks whose evaluation texts the run must not train on
+
+
 def select(
-    names: Sequence[str], exclude: Sequence[str], downstream: Sequence[str], data_dir: str | os.PathLike[str] | None,
-) -> tuple[list[TaskSpec], dict[str, float], list[TaskSpec]]:
-    """The training tasks of a run (``names`` minus ``exclude`` minus ``downstream``), their
-    weights, and the downstream tasks whose evaluation texts the run must not train on."""
-    specs, weights = expand(names, data_dir)
+    entries: Sequence[str | TaskEntry], exclude: Sequence[str], downstream: Sequence[str],
+    data_dir: str | os.PathLike[str] | None,
+) -> Selection:
+    """The training tasks of a run (``entries`` minus ``exclude`` minus ``downstream``), with
+    their weights and caps, and the downstream tasks."""
+    specs, weights, caps = expand_entries(entries, data_dir)
     removed = {s.name for s in expand(exclude, data_dir)[0]} if exclude else set()
     held = expand(downstream, data_dir)[0] if downstream else []
     removed |= {s.name for s in held}
     kept = [s for s in specs if s.name not in removed]
     if not kept:
-        raise ConfigError(f"tasks: nothing is left of {list(names)} after exclude/downstream remove {sorted(removed)}")
-    return kept, {s.name: weights[s.name] for s in kept}, held
+        raise ConfigError(f"tasks: nothing is left of {names_of(entries)} after exclude/downstream remove "
+                          f"{sorted(removed)}")
+    return Selection(kept, {s.name: weights[s.name] for s in kept},
+                     {s.name: caps[s.name] for s in kept if s.name in caps}, held)
+
+
+def names_of(entries: Sequence[str | TaskEntry]) -> list[str]:
+    return [entry_name(e) for e in entries]

@@ -77,6 +77,24 @@ class HubSource:
         filter_conditions(self.filter, f"hub source {self.path}")  # fails early on an unknown operator
 
 
+@dataclass(frozen=True)
+class MemorySource:
+    """Tables a Python process holds, one per split (a pandas DataFrame or a datasets Dataset),
+    registered with ``muppet.register_task``; the declaration names the splits, the tables stay
+    with the process (``muppet.tasks.memory``)."""
+
+    splits: tuple[str, ...] = ("train",)
+    columns: Mapping[str, Column] = field(default_factory=dict)  # canonical -> source column
+    label_map: Mapping[str, str] = field(default_factory=dict)  # raw label (as str) -> label name
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.splits) - set(SPLITS))
+        if bad:
+            raise ConfigError(f"in-memory source: unknown split(s) {bad}; splits are {SPLITS}")
+        if "train" not in self.splits:
+            raise ConfigError("in-memory source: needs a train split")
+
+
 FILTER_OPS = ("==", "!=", "in", "not in")
 
 
@@ -109,14 +127,17 @@ class TaskSpec:
     description: str = ""
     # Family-specific declarations, e.g. {"unanswerable": True} for SQuAD 2.0-style QA.
     options: Mapping[str, Any] = field(default_factory=dict)
+    memory: MemorySource | None = None  # tables held by the process that registered the task
 
     def __post_init__(self) -> None:
         from muppet.families import declare  # families import this module
 
         if not self.name:
             raise ConfigError("a task needs a name")
-        if self.local is None and self.hub is None:
+        if self.local is None and self.hub is None and self.memory is None:
             raise ConfigError(f"task {self.name!r} has neither a local nor a hub source")
+        if self.memory is not None and (self.local is not None or self.hub is not None):
+            raise ConfigError(f"task {self.name!r}: in-memory tables are its only source (no local or hub one)")
         # The family validates the rest; an older spelling is stored as the family serving it.
         object.__setattr__(self, "family", declare(self))
 
@@ -167,16 +188,19 @@ def all_tasks() -> list[TaskSpec]:
 
 def spec_to_dict(spec: TaskSpec) -> dict[str, Any]:
     """A JSON-ready description of a task (stored in exports, so heads can be rebuilt anywhere)."""
-    return dataclasses.asdict(spec)
+    out = dataclasses.asdict(spec)
+    if out["memory"] is None:  # as before in-memory tasks: file tasks keep their cache keys and exports
+        del out["memory"]
+    return out
 
 
 # The dataclasses above are the one schema of a task declaration: the catalogue constructs
 # them, and the one loader below validates task files and exports against them (pydantic
 # reads their fields and types). Unknown keys are errors; a number is read as a string where
 # the schema says string (YAML turns `1: positive` into an int key).
-for _schema in (LocalSource, HubSource, TaskSpec):
+for _schema in (LocalSource, HubSource, MemorySource, TaskSpec):
     _schema.__pydantic_config__ = {"extra": "forbid", "coerce_numbers_to_str": True}  # type: ignore[attr-defined]
-_SECTIONS: dict[str, type] = {"local": LocalSource, "hub": HubSource}
+_SECTIONS: dict[str, type] = {"local": LocalSource, "hub": HubSource, "memory": MemorySource}
 
 
 @functools.cache

@@ -26,7 +26,7 @@ from muppet.evaluation.evaluate import evaluate_task
 from muppet.families import FeatureSettings, get_family
 from muppet.integrations import hub_push
 from muppet.model import MultiTaskModel, remove_head_parametrizations
-from muppet.tasks.mixtures import select
+from muppet.tasks.mixtures import Selection, select
 from muppet.tasks.spec import TaskSpec
 from muppet.train.checkpoint import (
     checkpoint_dir,
@@ -245,7 +245,8 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     # --- set-up: everything that can fail on bad input fails here, before any training ---
     started = time.perf_counter()
     out = Path(cfg.output_dir)
-    specs, weights, downstream = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
+    selection = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
+    specs = selection.specs
     probed = probe_specs(cfg.probe, cfg.data_dir) if cfg.probe.tasks else []
     check_backbone([*specs, *probed], cfg.model, cfg.trust_remote_code, cfg.max_length)
     if cfg.push_to_hub:
@@ -257,7 +258,7 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
                           f"is less than the {len(specs)} tasks: some would never train; raise max_steps")
     with own_folder(out, accelerator):
         point = resume_point(cfg, out, [s.name for s in specs], shards)
-        return _prefinetune(cfg, specs, weights, downstream, probed, accelerator, shards, point, started)
+        return _prefinetune(cfg, selection, probed, accelerator, shards, point, started)
 
 
 def check_whole_model(cfg: PrefinetuneConfig, accelerator: Any) -> None:
@@ -335,11 +336,11 @@ class Run:
 
 
 def _prefinetune(
-    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
-    probed: list[TaskSpec], accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+    cfg: PrefinetuneConfig, selection: Selection, probed: list[TaskSpec], accelerator: Any, shards: int,
+    point: ResumePoint | None, started: float,
 ) -> dict[str, Any]:
-    run = setup(cfg, specs, weights, downstream, probed, accelerator, shards, point, started)
-    run.probes = setup_probes(cfg, specs, probed, run, point)
+    run = setup(cfg, selection, probed, accelerator, shards, point, started)
+    run.probes = setup_probes(cfg, probed, run, point)
     if cfg.monitor_gradients:
         run.monitor = GradientMonitor(cfg.monitor_gradients, run.tasks, cfg.loss_scaling, run.padding,
                                       run.out if accelerator.is_main_process else None)
@@ -348,27 +349,28 @@ def _prefinetune(
         accelerator.end_training()
         return {"step": stopped[0], "output_dir": str(run.out), "stopped": True, "results": None, "signal": stopped[1]}
     step, last_eval = chosen_checkpoint(run, last_eval)
-    return finish(run, specs, step, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
+    return finish(run, selection.specs, step, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
 
 
 def setup(
-    cfg: PrefinetuneConfig, specs: list[TaskSpec], weights: dict[str, float], downstream: list[TaskSpec],
-    probed: list[TaskSpec], accelerator: Any, shards: int, point: ResumePoint | None, started: float,
+    cfg: PrefinetuneConfig, selection: Selection, probed: list[TaskSpec], accelerator: Any, shards: int,
+    point: ResumePoint | None, started: float,
 ) -> Run:
     """Model, data, optimizer, sampler and resumed state; the old run is touched only at the end."""
     out = Path(cfg.output_dir)
     show = cfg.progress and accelerator.is_local_main_process
+    specs, weights = selection.specs, selection.weights
     model = build_model(cfg, specs)
     noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     settings = feature_settings(cfg)
-    trained = {s.name for s in [*specs, *downstream]}
+    trained = {s.name for s in [*specs, *selection.downstream]}
     # probed dev splits are evaluated in this run: no training text may be one of them
-    protect = [*downstream, *(s for s in probed if s.name not in trained)]
+    protect = [*selection.downstream, *(s for s in probed if s.name not in trained)]
     with accelerator.main_process_first():  # one process builds the caches, the others read them
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
-            protect=protect,
+            protect=protect, caps=selection.caps,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
@@ -405,7 +407,7 @@ def setup(
                padding, shards, start, log, show, started)
 
 
-def setup_probes(cfg: PrefinetuneConfig, specs: Sequence[TaskSpec], probed: list[TaskSpec], run: Run,
+def setup_probes(cfg: PrefinetuneConfig, probed: list[TaskSpec], run: Run,
                  point: ResumePoint | None) -> Probes | None:
     """The run's transfer probes with their data, and their history when it resumes (None: off)."""
     if not probed:

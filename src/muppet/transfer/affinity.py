@@ -30,7 +30,7 @@ from muppet.data.pipeline import TaskData, prepare_tasks
 from muppet.data.sampler import task_key
 from muppet.errors import ConfigError
 from muppet.model import MultiTaskModel
-from muppet.tasks.mixtures import select
+from muppet.tasks.mixtures import names_of, select
 from muppet.tasks.user import is_task_file, register_task_file
 from muppet.train.objective import mixed_loss
 from muppet.train.step import build_batch
@@ -73,8 +73,8 @@ def setup(cfg: AffinityConfig) -> AffinityRun:
     from muppet.train.loop import check_backbone, load_tokenizer
     from muppet.train.skeleton import param_groups
 
-    candidates, _, targets = select(cfg.tasks, cfg.exclude, cfg.targets, cfg.data_dir)
-    sources = {spec.name: entry for entry in cfg.tasks if is_task_file(entry)
+    candidates, _, caps, targets = select(cfg.tasks, cfg.exclude, cfg.targets, cfg.data_dir)
+    sources = {spec.name: entry for entry in names_of(cfg.tasks) if is_task_file(entry)
                for spec in [register_task_file(entry)]}
     specs = [*candidates, *targets]
     check_backbone(specs, cfg.model, cfg.trust_remote_code)
@@ -86,6 +86,7 @@ def setup(cfg: AffinityConfig) -> AffinityRun:
         FeatureSettings(cfg.max_length, cfg.doc_stride, cfg.max_target_length), progress=cfg.progress, leakage=cfg.leakage,
         num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, seed=cfg.seed,
+        caps=caps,
     )
     size = sum(p.numel() for p in model.backbone.parameters())
     sketch = torch.from_numpy(np.random.default_rng([cfg.seed, 0x5CE7]).choice(size, min(size, SKETCH), replace=False))
