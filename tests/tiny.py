@@ -94,6 +94,29 @@ def model_dir(root: Path, kind: str = "bert", seed: int = 0) -> Path:
     return path
 
 
+def export_weights(export: Path) -> dict[str, torch.Tensor]:
+    """Every tensor of an export (or a fine-tuned model folder): backbone and heads."""
+    from safetensors.torch import load_file
+
+    state = load_file(str(export / "model.safetensors"))
+    state.update({f"heads.{k}": v for k, v in load_file(str(export / "heads.safetensors")).items()})
+    return state
+
+
+def prepared_tasks(root: Path, names: list[str], cache_dir: Path) -> list[Any]:
+    """The tiny tasks ``names`` read and featurized for the tiny BERT (max_length 48)."""
+    from muppet.backbone import Backbone
+    from muppet.data.pipeline import prepare_tasks
+    from muppet.families import FeatureSettings
+    from muppet.model import MultiTaskModel
+    from muppet.tasks.spec import get_task
+
+    specs = [get_task(n) for n in names]
+    heads = MultiTaskModel(Backbone.from_pretrained(str(root / "tiny-bert")), specs).head_keys
+    return prepare_tasks(specs, heads, tokenizer(), FeatureSettings(max_length=48, doc_stride=16), progress=False,
+                         data_dir=str(root / "data"), cache_dir=str(cache_dir))
+
+
 # --- tiny task data, in the formats of real tasks ---------------------------------------------
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

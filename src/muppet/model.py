@@ -57,14 +57,16 @@ class MultiTaskModel(nn.Module):
 
     def forward(self, batch: MixedBatch, noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[torch.Tensor]:
         """Logits for each segment of the batch, in segment order (``noise``: see Backbone)."""
-        states = self.backbone(
-            batch.input_ids,
-            batch.attention_mask,
-            batch.token_type_ids,
-            batch.decoder_input_ids,
-            batch.decoder_attention_mask,
-            noise,
-        )
+        return self.apply_heads(batch, self.states(batch, noise))
+
+    def states(self, batch: MixedBatch, noise: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+        """The backbone's states of every row of the batch."""
+        return self.backbone(batch.input_ids, batch.attention_mask, batch.token_type_ids, batch.decoder_input_ids,
+                             batch.decoder_attention_mask, noise)
+
+    def apply_heads(self, batch: MixedBatch, states: torch.Tensor) -> list[torch.Tensor]:
+        """Logits for each segment from the backbone's ``states`` of the batch (transfer probes
+        train a head on states computed once)."""
         outputs = []
         for seg in batch.segments:
             view = RowView(states[seg.rows], batch.input_ids[seg.rows], batch.attention_mask[seg.rows], self.backbone)

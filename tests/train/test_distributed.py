@@ -25,7 +25,10 @@ def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Pa
     # is about 60 tokens), in equal numbers on both processes
     base = dict(model=str(tiny_root / "tiny-bert"), tasks=files, max_steps=4, batch_size=8, lr=1e-3, max_length=48,
                 max_tokens=64,
-                log_every=1, progress=False, seed=5, max_eval_examples=4, cache_dir=str(tmp_path / "cache"))
+                log_every=1, progress=False, seed=5, max_eval_examples=4, cache_dir=str(tmp_path / "cache"),
+                # probes and the gradient monitor on: every process computes them alike, with no collective
+                probe={"tasks": [files[1]], "every": 2, "examples": 8, "steps": 3, "batch_size": 4},
+                monitor_gradients=2)
     (tmp_path / "two.yaml").write_text(yaml.safe_dump({**base, "output_dir": str(tmp_path / "two")}))
     (tmp_path / "one.yaml").write_text(yaml.safe_dump({**base, "output_dir": str(tmp_path / "one"), "grad_accum_steps": 2}))
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -52,6 +55,12 @@ def test_two_processes_match_one_with_accumulation(tiny_root: Path, tmp_path: Pa
     assert dev["one"].keys() == dev["two"].keys()
     for task, scores in dev["one"].items():  # an example dropped or counted twice would move these
         assert scores == pytest.approx(dev["two"][task], abs=1e-2), task
+
+    for kind in ("probe", "gradients"):
+        logged = {d: [r for r in read_metrics(tmp_path / d / "metrics.jsonl") if kind in r] for d in ("one", "two")}
+        assert [r["step"] for r in logged["one"]] == [r["step"] for r in logged["two"]] != []
+        for r1, r2 in zip(logged["one"], logged["two"]):
+            assert json_floats(r1[kind]) == pytest.approx(json_floats(r2[kind]), abs=1e-3, rel=1e-3)
 
     init = load_file(str(tiny_root / "tiny-bert" / "model.safetensors"))
     a = load_file(str(tmp_path / "one" / "export" / "model.safetensors"))
@@ -124,3 +133,10 @@ def test_caches_are_built_once_per_node_without_a_shared_filesystem(tiny_root: P
     shared = records("shared")
     assert all(r["sees_main_cache"] for r in shared)
     assert [r["tokenized"] for r in shared] == [True, False, False, False]
+
+
+def json_floats(value: object) -> list[float]:
+    """The numbers of a nested row, in key order."""
+    if isinstance(value, dict):
+        return [x for k in sorted(value) for x in json_floats(value[k])]
+    return [float(value)]  # type: ignore[arg-type]

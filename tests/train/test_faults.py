@@ -65,11 +65,6 @@ def _launch(config: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def _weights(export: Path) -> dict[str, torch.Tensor]:
-    state = load_file(str(export / "model.safetensors"))
-    state.update({f"heads.{k}": v for k, v in load_file(str(export / "heads.safetensors")).items()})
-    return state
-
 
 def _wait_for_rows(metrics: Path, rows: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.time() + timeout
@@ -127,14 +122,14 @@ def test_sigkill_anywhere_then_resume_is_bit_identical(tiny_root: Path, tmp_path
     assert proc.returncode == 0, err[-2000:]
     assert kills >= 1
     assert not list((tmp_path / "killed" / "checkpoints").glob(".tmp-*"))
-    a, b = _weights(tmp_path / "ref" / "export"), _weights(tmp_path / "killed" / "export")
+    a, b = tiny.export_weights(tmp_path / "ref" / "export"), tiny.export_weights(tmp_path / "killed" / "export")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     steps_logged = [r["step"] for r in read_metrics(tmp_path / "killed" / "metrics.jsonl") if "loss" in r]
     assert steps_logged == list(range(1, steps + 1))
 
 
 def _same_weights(a: Path, b: Path) -> bool:
-    x, y = _weights(a), _weights(b)
+    x, y = tiny.export_weights(a), tiny.export_weights(b)
     return x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
 
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import tiny
 import torch
 import yaml
-from safetensors.torch import load_file
 
 from muppet.config import PrefinetuneConfig
 from muppet.errors import ConfigError, DataError
@@ -31,11 +31,6 @@ def config(tiny_root: Path, out: Path, kind: str = "bert", **kw: object) -> Pref
     base.update(kw)
     return PrefinetuneConfig.from_dict(base)
 
-
-def weights(export: Path) -> dict[str, torch.Tensor]:
-    state = load_file(str(export / "model.safetensors"))
-    state.update({f"heads.{k}": v for k, v in load_file(str(export / "heads.safetensors")).items()})
-    return state
 
 
 def test_run_writes_config_metrics_results_and_export(tiny_root: Path, tmp_path: Path) -> None:
@@ -106,7 +101,7 @@ def test_resume_equals_an_uninterrupted_run(tiny_root: Path, tmp_path: Path) -> 
     stopped = prefinetune(part)
     assert stopped["stopped"] and [p.name for p in complete_checkpoints(tmp_path / "part")] == ["step_00000002", "step_00000003"]
     prefinetune(config(tiny_root, tmp_path / "part", save_every=2, resume=True))
-    a, b = weights(tmp_path / "full" / "export"), weights(tmp_path / "part" / "export")
+    a, b = tiny.export_weights(tmp_path / "full" / "export"), tiny.export_weights(tmp_path / "part" / "export")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     # the metrics log holds each update once

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import tiny
 import torch
 import yaml
-from safetensors.torch import load_file
 from test_faults import cfg_dict
 
 from muppet.cli import main
@@ -28,11 +28,6 @@ def run(tiny_root: Path, out: Path, **kw: object) -> dict:
     settings: dict = {"max_steps": STEPS, "save_every": 1, "keep_checkpoints": 3, **kw}
     return prefinetune(PrefinetuneConfig.from_dict(cfg_dict(tiny_root, out, **settings)))
 
-
-def weights(export: Path) -> dict[str, torch.Tensor]:
-    state = load_file(str(export / "model.safetensors"))
-    state.update({f"heads.{k}": v for k, v in load_file(str(export / "heads.safetensors")).items()})
-    return state
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +47,7 @@ def copy_of(runs: dict[str, Path], tmp_path: Path) -> Path:
 
 def assert_resumes_exactly(tiny_root: Path, runs: dict[str, Path], out: Path) -> None:
     run(tiny_root, out, resume=True)
-    a, b = weights(runs["ref"] / "export"), weights(out / "export")
+    a, b = tiny.export_weights(runs["ref"] / "export"), tiny.export_weights(out / "export")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -160,3 +155,23 @@ def test_a_run_saved_under_the_old_key_names_resumes_exactly_and_a_changed_value
     assert_resumes_exactly(tiny_root, runs, out)
     resumed = [r for r in read_metrics(out / "metrics.jsonl") if "resumed_from" in r]
     assert set(resumed[-1]["changed"]) == {"resume", "stop_after", "output_dir"}  # the old names are no change
+
+
+@pytest.mark.parametrize("command", ["prefinetune", "finetune"])
+def test_a_checkpoint_from_before_a_new_key_resumes_as_if_it_had_the_default(command: str) -> None:
+    from muppet.config import FinetuneConfig
+    from muppet.train.resume import check_resume, with_defaults
+
+    cfg = PrefinetuneConfig() if command == "prefinetune" else FinetuneConfig(task="rte")
+    new = cfg.to_dict()
+    # keys this session added: a checkpoint written before them has none of them
+    absent = [k for k in ("probe", "select_checkpoint", "monitor_gradients", "report_to", "cache_shared") if k in new]
+    assert absent
+    saved = {k: v for k, v in new.items() if k not in absent}
+    with pytest.raises(ConfigError):  # without the defaults filled in, every new key looks changed
+        check_resume(saved, new, 3, Path("step_3"), frozenset())
+    assert check_resume(with_defaults(saved, cfg), new, 3, Path("step_3"), frozenset()) == {}
+    # a value that differs from the default is still a change
+    other = cfg.model_copy(update={"cache_shared": True}).to_dict()
+    with pytest.raises(ConfigError, match="cache_shared"):
+        check_resume(with_defaults(saved, cfg), other, 3, Path("step_3"), frozenset())

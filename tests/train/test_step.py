@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tiny
 import torch
 
 from muppet.backbone import Backbone
-from muppet.data.pipeline import TaskData, prepare_tasks
+from muppet.data.pipeline import TaskData
 from muppet.data.sampler import MixtureSampler, sampling_rates
-from muppet.families import FeatureSettings, get_family
+from muppet.families import get_family
 from muppet.model import MultiTaskModel
-from muppet.tasks.spec import get_task
 from muppet.train.step import Stepper, UpdateResult, build_batch, make_accelerator
 
 TASKS = ["tiny_cls", "tiny_reg", "tiny_mc", "tiny_qa"]
@@ -20,12 +20,7 @@ TASKS = ["tiny_cls", "tiny_reg", "tiny_mc", "tiny_qa"]
 
 @pytest.fixture(scope="module")
 def tasks(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> list[TaskData]:
-    import tiny
-
-    specs = [get_task(n) for n in TASKS]
-    heads = MultiTaskModel(Backbone.from_pretrained(str(tiny_root / "tiny-bert")), specs).head_keys
-    return prepare_tasks(specs, heads, tiny.tokenizer(), FeatureSettings(max_length=48, doc_stride=16), progress=False,
-                         data_dir=str(tiny_root / "data"), cache_dir=str(tmp_path_factory.mktemp("cache")))
+    return tiny.prepared_tasks(tiny_root, TASKS, tmp_path_factory.mktemp("cache"))
 
 
 def one_update(tiny_root: Path, tasks: list[TaskData], max_tokens: int | None, accum: int = 1,

@@ -23,6 +23,7 @@ from muppet.config.sections import (
     RunSection,
     TaskList,
 )
+from muppet.config.transfer import TransferSection
 from muppet.data.sampler import BATCHING, SAMPLING  # the sampler owns its modes
 
 
@@ -69,7 +70,7 @@ class OutputSection(Config):
 
 
 class PrefinetuneConfig(RecipeSection, ModelSection, DataSection, OptimSection, EvalSection, OutputSection,
-                        CheckpointSection, RunSection):
+                        CheckpointSection, TransferSection, RunSection):
     """``muppet prefinetune``: one shared backbone trained on a mixture of tasks."""
 
 

@@ -84,6 +84,8 @@ def _default(field: FieldInfo) -> str:
         return "[" + ", ".join(str(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{}"
+    if isinstance(value, Config):
+        return "section"
     return _number(value)
 
 

@@ -6,11 +6,55 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from muppet.config.base import choice
+from muppet.config.base import Config, choice
 from muppet.config.sections import DataSection, Leakage, Lr, ModelSection, OutputDir, RunSection, TaskEntry, TaskList
 
 MEASURES = ("lookahead", "cosine")
 SELECTIONS = ("top_k", "positive", "weighted")
+PROBE_METHODS = ("head", "finetune")
+PROBE_LR = {"head": 1e-3, "finetune": 2e-5}  # the probe's lr when none is given, per method
+CHECKPOINT_SELECTION = ("last", "probe")
+
+
+class ProbeConfig(Config):
+    """Transfer probes: every ``every`` updates, how well the current backbone serves each
+    target task after a short, fixed training on a few of its examples, scored on its dev split."""
+
+    tasks: list[str] = Field([], description="target tasks to probe: task names or task files (typically the run's "
+                                             "downstream tasks); empty: no probes")
+    every: int = Field(100, gt=0, description="updates between probes (also one on the base model before the first "
+                                              "update, and one after the last)")
+    examples: int = Field(64, gt=0, description="training examples per probe task: one fixed stratified subset, the "
+                                                "same for every probe (the one muppet finetune train_examples=N "
+                                                "seed=SEED trains on)")
+    method: choice(*PROBE_METHODS) = Field("head", description="head: a fresh head trained on the frozen backbone's "
+                                                               "features; finetune: a short full fine-tune of a copy")
+    steps: int = Field(100, gt=0, description="updates of each probe's training")
+    lr: float | None = Field(None, gt=0, description="AdamW learning rate of the probe's training; default 1e-3 for "
+                                                     "head, 2e-5 for finetune")
+    batch_size: int = Field(16, gt=0, description="examples per probe update")
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else PROBE_LR[self.method]
+
+
+class TransferSection(Config):
+    title: ClassVar[str] = "Transfer probes and gradient monitor"
+
+    probe: ProbeConfig = Field(default_factory=ProbeConfig, description="transfer probes of target tasks during "
+                                                                        "pre-finetuning (see probe.*)")
+    select_checkpoint: choice(*CHECKPOINT_SELECTION) = Field(
+        "last", description="the checkpoint exported: last, or probe (the best mean probe gain over the base model, "
+                            "ties to the earliest; every probe then also saves a checkpoint)")
+    monitor_gradients: int = Field(0, ge=0, description="updates between gradient-conflict rows (per-task backbone "
+                                                        "gradient norm and cosine with the update); 0: off")
+
+    @model_validator(mode="after")
+    def _selection_needs_probes(self) -> Any:
+        if self.select_checkpoint == "probe" and not self.probe.tasks:
+            raise ValueError("select_checkpoint: probe needs probe.tasks (the target tasks to probe)")
+        return self
 
 
 class AffinityConfig(ModelSection, DataSection, RunSection):

@@ -25,11 +25,11 @@ from tqdm.auto import tqdm
 
 from muppet.config import FinetuneConfig
 from muppet.data.pipeline import check_leakage, featurize_plan, plan_task
-from muppet.data.sampler import MixtureSampler, task_key
+from muppet.data.sampler import MixtureSampler
 from muppet.data.store import RecordStore, tokenizer_fingerprint
 from muppet.errors import ConfigError
 from muppet.evaluation.evaluate import evaluate_task
-from muppet.evaluation.splits import nested_subset
+from muppet.evaluation.splits import task_subset
 from muppet.integrations import trackers
 from muppet.integrations.trackers import TRACKERS_DIR
 from muppet.model import MultiTaskModel, remove_head_parametrizations
@@ -95,12 +95,11 @@ def reuse_head(model: MultiTaskModel, spec: TaskSpec, source: str) -> tuple[str 
 
 def _selection(spec: TaskSpec, cfg: FinetuneConfig):  # type: ignore[no-untyped-def]
     def select(store: RecordStore, candidates: np.ndarray) -> np.ndarray:
-        labels = store.labels()
         if cfg.max_train_examples is not None:  # seed-independent: the pool is the task's data
-            candidates = nested_subset(candidates, labels, salt=task_key(spec.name) ^ 0x504F4F4C, seed=0,
-                                       examples=cfg.max_train_examples)
-        return nested_subset(candidates, labels, salt=task_key(spec.name), seed=cfg.seed,
-                             fraction=cfg.train_fraction, examples=cfg.train_examples)
+            candidates = task_subset(store, candidates, spec.name, 0, examples=cfg.max_train_examples,
+                                     salt=0x504F4F4C)
+        return task_subset(store, candidates, spec.name, cfg.seed, fraction=cfg.train_fraction,
+                           examples=cfg.train_examples)
 
     return select
 

@@ -10,6 +10,8 @@ so every prefix keeps the class proportions to within one example per class.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from muppet.errors import ConfigError
@@ -57,3 +59,13 @@ def nested_subset(
     k = subset_size(len(candidates), fraction, examples)
     order = nested_order(len(candidates), None if labels is None else np.asarray(labels)[candidates], salt, seed)
     return np.sort(candidates[order[:k]])
+
+
+def task_subset(store: Any, candidates: np.ndarray, name: str, seed: int, *, fraction: float | None = None,
+                examples: int | None = None, salt: int = 0) -> np.ndarray:
+    """The nested subset of task ``name``'s training ``candidates`` in a RecordStore, stratified by
+    its family's ``stratify_column``: what fine-tuning trains on (and transfer probes)."""
+    from muppet.data.sampler import task_key
+
+    return nested_subset(candidates, store.labels(), salt=task_key(name) ^ salt, seed=seed, fraction=fraction,
+                         examples=examples)

@@ -295,6 +295,10 @@ class Family(ABC):
     def metric_name(self, spec: TaskSpec) -> str:
         return spec.metric or self.default_metric
 
+    def in_points(self, metric: str, value: float) -> float:
+        """A metric's value on a 0..100 scale: fractions and correlations times 100."""
+        return 100 * value if self.metric_units.get(metric) in ("fraction", "correlation") else value
+
 
 def choice_scores(logits: torch.Tensor, sizes: Sequence[int]) -> list[dict[str, Any]]:
     """Per row of logits: the best of its first ``sizes[i]`` entries and their softmax."""

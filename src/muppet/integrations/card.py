@@ -53,6 +53,7 @@ def transfer_card(manifest: Mapping[str, Any], directory: str | os.PathLike[str]
         *_mixture(manifest), "",
         *_settings(manifest), "",
         *_results(manifest), "",
+        *_probes(manifest), "",
         *_leakage(manifest),
     ]
     return f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body).rstrip() + "\n"
@@ -165,6 +166,30 @@ def _results(manifest: Mapping[str, Any]) -> list[str]:
                      _fmt(score), _fmt(chance.get("random")), _fmt(chance.get("trivial")), above))
     header = ("task", "eval split", "n", "metric", "score", "random", "trivial", "above both")
     return lines + markdown_table(header, rows)
+
+
+def _probes(manifest: Mapping[str, Any]) -> list[str]:
+    """The transfer-probe curve (update 0 is the base model) and which checkpoint was exported."""
+    probe = manifest.get("probe")
+    if not probe:
+        return []
+    tasks = list(probe["tasks"])
+    lines = ["## Transfer probes", "",
+             f"Each target task's {probe['method']} probe ({probe['examples']} training examples, {probe['steps']} "
+             "updates, scored on dev) during pre-finetuning; update 0 is the base model, `gain` the mean gain over "
+             "it in points.", "",
+             "| update | " + " | ".join(f"{t} ({probe['tasks'][t]})" for t in tasks) + " | gain |",
+             "|---" * (len(tasks) + 2) + "|"]
+    for point in probe["curve"]:
+        mark = " (exported)" if point["step"] == probe.get("selected_step") else ""
+        lines.append(f"| {point['step']}{mark} | " + " | ".join(_fmt(point["scores"].get(t)) for t in tasks)
+                     + f" | {_fmt(point.get('gain'))} |")
+    lines += ["", f"Exported: update {manifest['steps']} ("
+              + ("the best mean probe gain" if probe.get("selected_step") == probe.get("best_step")
+                 and (manifest.get("config") or {}).get("select_checkpoint") == "probe" else "the last update") + ")."]
+    if probe.get("verdict"):
+        lines.append(f"Note: {probe['verdict']}.")
+    return lines
 
 
 def _leakage(manifest: Mapping[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +84,7 @@ def set_aside(output_dir: str | os.PathLike[str], newer_than: int) -> list[Path]
     so that pruning and later resumes never count them."""
     moved = []
     for path in complete_checkpoints(output_dir):
-        if int(_STEP.match(path.name).group(1)) > newer_than:  # type: ignore[union-attr]
+        if checkpoint_step(path) > newer_than:
             target = path.with_name("broken-" + path.name)
             shutil.rmtree(target, ignore_errors=True)
             os.replace(path, target)
@@ -96,12 +96,18 @@ def _file_sizes(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def checkpoint_step(path: Path) -> int:
+    return int(_STEP.match(path.name).group(1))  # type: ignore[union-attr]
+
+
 def save_checkpoint(
     accelerator: Accelerator, output_dir: str | os.PathLike[str], step: int, state: dict[str, Any], keep: int,
     extra: Callable[[Path], None] | None = None,
+    keep_steps: Collection[int] = (),
 ) -> Path:
     """Write checkpoint ``step``; a failed write (e.g. a full disk) leaves the previous ones intact.
-    ``extra`` writes further files into the folder (main process), listed and checked like the rest."""
+    ``extra`` writes further files into the folder (main process), listed and checked like the rest.
+    Pruning keeps the newest ``keep`` and those of ``keep_steps`` (e.g. the best-probed one)."""
     root = checkpoint_dir(output_dir)
     final = root / f"step_{step:08d}"
     tmp = root / f".tmp-step_{step:08d}"
@@ -129,7 +135,8 @@ def save_checkpoint(
         ) from None
     if accelerator.is_main_process:
         for old in complete_checkpoints(output_dir)[:-keep]:
-            shutil.rmtree(old, ignore_errors=True)
+            if checkpoint_step(old) not in keep_steps:
+                shutil.rmtree(old, ignore_errors=True)
         for stale in root.glob(".tmp-step_*"):
             shutil.rmtree(stale, ignore_errors=True)
     accelerator.wait_for_everyone()

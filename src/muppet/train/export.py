@@ -45,8 +45,10 @@ def export_model(
     task_info: Mapping[str, Mapping[str, Any]] | None = None,
     mixture: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
+    probe: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write the export atomically (a temporary folder renamed into place)."""
+    """Write the export atomically (a temporary folder renamed into place); ``probe``: the run's
+    transfer-probe curve and checkpoint choice, when it probed."""
     final = Path(directory)
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -85,6 +87,7 @@ def export_model(
         ],
         "mixture": dict(mixture or {}),
         "config": dict(config or {}),
+        **({"probe": dict(probe)} if probe else {}),
     }
     text = json.dumps(manifest, indent=2, default=str)
     (tmp / MANIFEST_FILE).write_text(text, encoding="utf-8")

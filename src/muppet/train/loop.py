@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,13 @@ from muppet.model import MultiTaskModel, remove_head_parametrizations
 from muppet.tables import markdown_table
 from muppet.tasks.mixtures import Selection, select
 from muppet.tasks.spec import TaskSpec
-from muppet.train.checkpoint import latest_checkpoint, save_checkpoint, write_json_atomic
+from muppet.train.checkpoint import (
+    checkpoint_dir,
+    checkpoint_problem,
+    latest_checkpoint,
+    save_checkpoint,
+    write_json_atomic,
+)
 from muppet.train.export import export_model
 from muppet.train.metrics_log import MetricsLog, log_row
 from muppet.train.resume import ResumePoint, resume_point, resume_state
@@ -46,6 +53,8 @@ from muppet.train.skeleton import (
     stop_now,
 )
 from muppet.train.step import Stepper, make_accelerator, pad_multiple
+from muppet.transfer.monitor import GradientMonitor
+from muppet.transfer.probes import Probes, probe_data, probe_specs
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +150,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "-"
         # Fractions and correlations read better as points; the family declares which a metric is.
-        unit = get_family(family).metric_units.get(metric)
-        return f"{100 * v:.1f}" if unit in ("fraction", "correlation") else f"{v:.1f}"
+        return f"{get_family(family).in_points(metric, v):.1f}"
 
     header = ("task", "family", "eval split", "n", "metric", "score", "random", "trivial")
     return "\n".join(markdown_table(header, [
@@ -161,17 +169,31 @@ def prefinetune(cfg: PrefinetuneConfig) -> dict[str, Any]:
     trackers.check_installed(cfg.report_to)
     selection = select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir)
     specs = selection.specs
-    check_backbone(specs, cfg.model, cfg.trust_remote_code, cfg.max_length)
+    probed = probe_specs(cfg.probe, cfg.data_dir) if cfg.probe.tasks else []
+    check_backbone([*specs, *probed], cfg.model, cfg.trust_remote_code, cfg.max_length)
     if cfg.push_to_hub:
         hub_push.check_can_push()
     accelerator, shards = make_accelerator(cfg.cpu, cfg.precision, cfg.grad_accum_steps, cfg.batch_size,
                                            cfg.report_to, trackers.project_dir(out))
+    check_whole_model(cfg, accelerator)
     if cfg.batching == "sequential" and cfg.max_steps < len(specs):
         raise ConfigError(f"batching: sequential gives each task its share of max_steps, but max_steps={cfg.max_steps} "
                           f"is less than the {len(specs)} tasks: some would never train; raise max_steps")
     with own_folder(out, accelerator):
         point = resume_point(cfg, out, [s.name for s in specs], shards, RUN_FILES)
-        return _prefinetune(cfg, selection, accelerator, shards, point, started)
+        return _prefinetune(cfg, selection, probed, accelerator, shards, point, started)
+
+
+def check_whole_model(cfg: PrefinetuneConfig, accelerator: Any) -> None:
+    """Probes and the gradient monitor run the backbone outside the training wrapper, so every
+    process must hold all its weights: one process or DDP, not FSDP or DeepSpeed ZeRO-3."""
+    if not (cfg.probe.tasks or cfg.monitor_gradients):
+        return
+    plugin = getattr(accelerator.state, "deepspeed_plugin", None)
+    sharded = accelerator.distributed_type.name == "FSDP" or getattr(plugin, "zero_stage", 0) == 3
+    if sharded:
+        raise ConfigError("probe.tasks and monitor_gradients need the whole model on every process (one process or "
+                          "DDP); this run shards its weights (FSDP or DeepSpeed ZeRO-3): turn them off or use DDP")
 
 
 @dataclass
@@ -196,6 +218,8 @@ class Run:
     log: MetricsLog | None
     show: bool
     started: float
+    probes: Probes | None = None
+    monitor: GradientMonitor | None = None
 
     def evaluate(self) -> dict[str, dict[str, float]]:
         return evaluate_all(self.model, self.tasks, self.settings, self.tokenizer, self.accelerator,
@@ -204,24 +228,56 @@ class Run:
     def checkpoint(self, step: int) -> None:
         state = {"tasks": [t.name for t in self.tasks], "sampler": self.sampler.state_dict(),
                  "scheduler": self.scheduler.state_dict(), "shards": self.shards, "config": self.cfg.to_dict()}
-        save_checkpoint(self.accelerator, self.out, step, state, self.cfg.keep_checkpoints)
+        keep: set[int] = set()
+        if self.probes is not None:
+            state["probe"] = self.probes.state_dict()
+            best = self.probes.best() if self.cfg.select_checkpoint == "probe" else None
+            keep = {best[0]} if best else set()  # the checkpoint probe selection would export survives pruning
+        save_checkpoint(self.accelerator, self.out, step, state, self.cfg.keep_checkpoints, keep)
+
+    def before_update(self, step: int, plan: Any) -> None:
+        """The gradient monitor, when due: it reads the update's examples before they are applied."""
+        if self.monitor is not None and self.monitor.due(step):
+            log_row(self.log, self.monitor.run(step, plan, self.accelerator.unwrap_model(self.model)))
+
+    def after_update(self, step: int) -> bool:
+        """The transfer probes, when due after update ``step`` (0: the base model); whether they ran."""
+        if self.probes is None or not self.probes.due(step):
+            return False
+        before = self.probes.seconds
+        scores = self.probes.run(step, self.accelerator.unwrap_model(self.model))
+        log_row(self.log, {"step": step, "probe": scores, "probe_s": round(self.probes.seconds - before, 2)})
+        if self.accelerator.is_main_process:
+            self.probes.plot(self.out / "probe.png")
+        return True
+
+    def saves(self, step: int, stopping: bool) -> bool:
+        """Whether update ``step`` writes a checkpoint (with select_checkpoint: probe, every probe does)."""
+        probed = self.probes is not None and self.cfg.select_checkpoint == "probe" and self.probes.due(step)
+        return bool(self.cfg.save_every and step % self.cfg.save_every == 0) or step == self.cfg.max_steps \
+            or stopping or probed
 
 
 def _prefinetune(
-    cfg: PrefinetuneConfig, selection: Selection, accelerator: Any, shards: int, point: ResumePoint | None,
-    started: float,
+    cfg: PrefinetuneConfig, selection: Selection, probed: list[TaskSpec], accelerator: Any, shards: int,
+    point: ResumePoint | None, started: float,
 ) -> dict[str, Any]:
-    run = setup(cfg, selection, accelerator, shards, point, started)
+    run = setup(cfg, selection, probed, accelerator, shards, point, started)
+    run.probes = setup_probes(cfg, probed, run, point)
+    if cfg.monitor_gradients:
+        run.monitor = GradientMonitor(cfg.monitor_gradients, run.tasks, cfg.loss_scaling, run.padding,
+                                      run.out if accelerator.is_main_process else None)
     last_eval, stopped = fit(run)
     if stopped is not None:
         accelerator.end_training()
         return {"step": stopped[0], "output_dir": str(run.out), "stopped": True, "results": None, "signal": stopped[1]}
-    return finish(run, selection.specs, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
+    step, last_eval = chosen_checkpoint(run, last_eval)
+    return finish(run, selection.specs, step, last_eval or run.evaluate())  # nothing evaluated: a finished run resumed
 
 
 def setup(
-    cfg: PrefinetuneConfig, selection: Selection, accelerator: Any, shards: int, point: ResumePoint | None,
-    started: float,
+    cfg: PrefinetuneConfig, selection: Selection, probed: list[TaskSpec], accelerator: Any, shards: int,
+    point: ResumePoint | None, started: float,
 ) -> Run:
     """Model, data, optimizer, sampler and resumed state; the old run is touched only at the end."""
     out = Path(cfg.output_dir)
@@ -231,10 +287,13 @@ def setup(
     noise, r3f_lambda = regularize(cfg, model)
     tokenizer = load_tokenizer(cfg.model, specs, cfg.trust_remote_code)
     settings = feature_settings(cfg)
+    trained = {s.name for s in [*specs, *selection.downstream]}
+    # probed dev splits are evaluated in this run: no training text may be one of them
+    protect = [*selection.downstream, *(s for s in probed if s.name not in trained)]
     with cache_builders_first(accelerator, cfg.cache_dir, cfg.cache_shared):
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, num_proc=cfg.num_proc,
-            protect=selection.downstream, caps=selection.caps,
+            protect=protect, caps=selection.caps,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
@@ -260,20 +319,39 @@ def setup(
                padding, shards, start, log, show, started)
 
 
+def setup_probes(cfg: PrefinetuneConfig, probed: list[TaskSpec], run: Run,
+                 point: ResumePoint | None) -> Probes | None:
+    """The run's transfer probes with their data, and their history when it resumes (None: off)."""
+    if not probed:
+        return None
+    with cache_builders_first(run.accelerator, cfg.cache_dir, cfg.cache_shared):
+        data = probe_data(probed, cfg, run.tokenizer, run.settings)
+    check_not_empty(data)
+    probes = Probes(cfg.probe, data, run.settings, run.tokenizer, seed=cfg.seed, dropout=cfg.dropout,
+                    eval_batch_size=cfg.eval_batch_size, padding=run.padding, max_steps=cfg.max_steps)
+    if point is not None:
+        probes.load_state_dict(point.state.get("probe"))
+    return probes
+
+
 def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] | None]:
     """The updates from ``run.start``: the last evaluation, and (update, signal) if it stopped early."""
     cfg, accelerator = run.cfg, run.accelerator
     # SIGTERM (schedulers, torchrun) and Ctrl-C end the run at the next update boundary, with a checkpoint.
     signals: list[int] = []
     previous = install_stop_handlers(signals)
-    window = MetricWindow([t.name for t in run.tasks])
     guard = UpdateGuard(cfg.max_bad_updates, lambda: latest_checkpoint(run.out))
     last_eval: dict[str, dict[str, float]] = {}
     bar = tqdm(total=cfg.max_steps, initial=run.start, desc="pre-finetuning", unit="update", disable=not run.show)
     run.model.train()
+    if run.start == 0:
+        run.after_update(0)  # probes of the base model: every probe curve starts from vanilla
+    window = MetricWindow([t.name for t in run.tasks])
     try:
         for step in range(run.start + 1, cfg.max_steps + 1):
-            done = run.stepper.update(step, run.sampler.next_update())
+            plan = run.sampler.next_update()
+            run.before_update(step, plan)
+            done = run.stepper.update(step, plan)
             advance(run.scheduler)
             if done.bad:
                 log_row(run.log, {"step": step, "skipped_update": True, "nonfinite": sorted(done.bad)})
@@ -289,8 +367,10 @@ def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] |
                 last_eval = run.evaluate()
                 log_row(run.log, {"step": step, "dev": last_eval})
                 window.start = time.perf_counter()  # evaluation time is not training throughput
+            if run.after_update(step):
+                window.start = time.perf_counter()
             stopping = stop_now(cfg, step, cfg.max_steps, signals, accelerator)
-            if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.max_steps or stopping:
+            if run.saves(step, stopping):
                 run.checkpoint(step)
                 window.start = time.perf_counter()
             if stopping and step < cfg.max_steps:
@@ -302,15 +382,37 @@ def fit(run: Run) -> tuple[dict[str, dict[str, float]], tuple[int, int | None] |
     return last_eval, None
 
 
-def finish(run: Run, specs: Sequence[TaskSpec], last_eval: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """results.json/.md and the export; a failed write says how to redo it from the final checkpoint."""
+def chosen_checkpoint(run: Run, last_eval: dict[str, dict[str, float]]) -> tuple[int, dict[str, dict[str, float]]]:
+    """The update exported and its dev results: the last, or with select_checkpoint: probe the
+    best-probed one, loaded back from its checkpoint and evaluated."""
+    best = run.probes.best() if run.probes is not None and run.cfg.select_checkpoint == "probe" else None
+    if best is None or best[0] == run.cfg.max_steps:
+        return run.cfg.max_steps, last_eval
+    path = checkpoint_dir(run.out) / f"step_{best[0]:08d}"
+    problem = checkpoint_problem(path) if path.is_dir() else "it is missing"
+    if problem:
+        raise TrainingError(f"select_checkpoint: probe chose update {best[0]}, but its checkpoint {path} is unusable "
+                            f"({problem}); rerun with resume=true and select_checkpoint=last to export the last one")
+    run.accelerator.load_state(str(path))
+    return best[0], run.evaluate()
+
+
+def finish(run: Run, specs: Sequence[TaskSpec], step: int, last_eval: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """results.json/.md and the export of update ``step``; a failed write says how to redo it from
+    the final checkpoint."""
     out, accelerator = run.out, run.accelerator
     rows = results_table(run.tasks, last_eval)
     summary = {"step": run.cfg.max_steps, "output_dir": str(out), "results": rows}
+    if run.probes is not None:
+        summary["probe"] = run.probes.summary(step)
+        summary["probe"]["verdict"] = run.probes.verdict()
+        if summary["probe"]["verdict"] and accelerator.is_main_process:
+            print(f"muppet: {summary['probe']['verdict']}", file=sys.stderr, flush=True)
     try:
         if accelerator.is_main_process:
             core: MultiTaskModel = accelerator.unwrap_model(run.model)
-            write_outputs(run.cfg, out, run.tasks, run.rates, rows, last_eval, core, run.tokenizer, specs, summary)
+            write_outputs(run.cfg, out, run.tasks, run.rates, rows, last_eval, core, run.tokenizer, specs, summary,
+                          step)
     except OSError as exc:
         raise TrainingError(
             f"writing the results or the export into {out} failed ({exc.strerror or exc}); the final checkpoint "
@@ -324,12 +426,13 @@ def finish(run: Run, specs: Sequence[TaskSpec], last_eval: dict[str, dict[str, f
 def write_outputs(
     cfg: PrefinetuneConfig, out: Path, tasks: Sequence[TaskData], rates: Any, rows: list[dict[str, Any]],
     last_eval: dict[str, dict[str, float]], core: MultiTaskModel, tokenizer: Any, specs: Sequence[TaskSpec],
-    summary: dict[str, Any],
+    summary: dict[str, Any], step: int,
 ) -> None:
-    """results.json/.md and the export (main process)."""
+    """results.json/.md and the export of update ``step`` (main process)."""
     skipped = {t.name: t.skipped for t in tasks if t.skipped}  # on_bad_record=skip
-    write_json_atomic(out / "results.json", {"step": cfg.max_steps, "dev": last_eval, "table": rows,
-                                             "skipped_records": skipped})
+    write_json_atomic(out / "results.json", {"step": cfg.max_steps, "exported_step": step, "dev": last_eval,
+                                             "table": rows, "skipped_records": skipped,
+                                             **({"probe": summary["probe"]} if "probe" in summary else {})})
     (out / "results.md").write_text(format_table(rows) + "\n", encoding="utf-8")
     if cfg.export:
         remove_head_parametrizations(core)  # exported heads are plain linear layers
@@ -353,8 +456,8 @@ def write_outputs(
             "loss_scaling": cfg.loss_scaling, "batch_size": cfg.batch_size,
         }
         summary["export"] = str(
-            export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=cfg.max_steps,
-                         task_info=info, mixture=mixture, config=cfg.to_dict())
+            export_model(core, tokenizer, specs, out / "export", base_model=cfg.model, step=step,
+                         task_info=info, mixture=mixture, config=cfg.to_dict(), probe=summary.get("probe"))
         )
         if cfg.push_to_hub:
             summary["pushed"] = hub_push.push(summary["export"], cfg.push_to_hub)

@@ -27,6 +27,7 @@ from muppet.train.runfolder import present
 SAFE_ON_RESUME = frozenset({
     "progress", "eval_every", "log_every", "save_every", "keep_checkpoints", "stop_after", "resume", "overwrite",
     "export", "max_bad_updates", "num_proc", "cache_dir", "eval_batch_size", "output_dir", "report_to",
+    "monitor_gradients",
 })
 
 
@@ -59,6 +60,20 @@ def check_resume(
             "or start a new run in another output_dir"
         )
     return changes
+
+
+def with_defaults(saved: Mapping[str, Any], cfg: Any) -> dict[str, Any]:
+    """``saved`` plus the defaults of keys newer than the checkpoint's muppet: the old run behaved
+    as those defaults do, so they are no change (a key renamed since counts as known)."""
+    from pydantic_core import to_jsonable_python
+
+    known = {RENAMED.get(k, k) for k in saved}
+    defaults = {
+        field.alias or name: to_jsonable_python(field.get_default(call_default_factory=True), by_alias=True)
+        for name, field in type(cfg).model_fields.items()
+        if (field.alias or name) not in known and not field.is_required()
+    }
+    return {**defaults, **saved}
 
 
 def describe(changes: Mapping[str, tuple[Any, Any]]) -> str:
@@ -106,7 +121,7 @@ def resume_point(
     if state.get("shards", shards) != shards:
         raise ConfigError(f"resume: checkpoint {path} was trained with {state['shards']} shards per update "
                           f"(processes x grad_accum_steps), this run has {shards}; resume with the same")
-    saved = state.get("config") or read_yaml_mapping(out / "config.yaml", "the run's config")
+    saved = with_defaults(state.get("config") or read_yaml_mapping(out / "config.yaml", "the run's config"), cfg)
     changes = check_resume(saved, cfg.to_dict(), int(state["step"]), path, safe)
     return ResumePoint(path, int(state["step"]), state, changes, skipped)
 

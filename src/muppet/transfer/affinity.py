@@ -34,6 +34,7 @@ from muppet.tasks.mixtures import names_of, select
 from muppet.tasks.user import is_task_file, register_task_file
 from muppet.train.objective import mixed_loss
 from muppet.train.step import build_batch
+from muppet.transfer.gradients import backbone_gradient, cosine
 
 log = logging.getLogger(__name__)
 SKETCH = 2**20  # backbone coordinates sampled for candidate x candidate cosines
@@ -98,16 +99,6 @@ def _loss(run: AffinityRun, batch: Any) -> torch.Tensor:
     return mixed_loss(batch, run.model(batch), "log")[0]
 
 
-def _gradient(run: AffinityRun, batch: Any) -> tuple[torch.Tensor, float]:
-    """The backbone gradient of the task's mean scaled loss on ``batch``, flattened, and the loss."""
-    run.model.zero_grad(set_to_none=True)
-    loss = _loss(run, batch)
-    loss.backward()
-    grads = [p.grad.reshape(-1) if p.grad is not None else torch.zeros(p.numel()) for p in run.model.backbone.parameters()]
-    run.model.zero_grad(set_to_none=True)
-    return torch.cat(grads), float(loss.detach())
-
-
 @torch.no_grad()
 def _lookahead(run: AffinityRun, gradient: torch.Tensor, batches: dict[str, Any], base: dict[str, float]) -> dict[str, float]:
     """1 - L_t(θ - η g) / L_t(θ) for every target, the backbone restored afterwards."""
@@ -130,20 +121,19 @@ def measure(run: AffinityRun, step: int) -> None:
     batches = {t: run.batch(t, step, MEASURE) for t in run.targets}
     target_grads, base = {}, {}
     for t in run.targets:
-        target_grads[t], base[t] = _gradient(run, batches[t])
+        target_grads[t], base[t] = backbone_gradient(run.model, batches[t])
     sampled: dict[str, torch.Tensor] = {}
     for c in run.candidates:
-        g, _ = _gradient(run, run.batch(c, step, MEASURE))
+        g, _ = backbone_gradient(run.model, run.batch(c, step, MEASURE))
         sampled[c] = g[run.sketch]
         for t, value in _lookahead(run, g, batches, base).items():
             run.rows.append({"step": step, "candidate": c, "target": t, "measure": "lookahead", "value": value})
         for t, gt in target_grads.items():
-            cos = float(torch.nn.functional.cosine_similarity(g, gt, dim=0))
-            run.rows.append({"step": step, "candidate": c, "target": t, "measure": "cosine", "value": cos})
+            run.rows.append({"step": step, "candidate": c, "target": t, "measure": "cosine", "value": cosine(g, gt)})
     for a in run.candidates:
         for b in run.candidates:
-            cos = float(torch.nn.functional.cosine_similarity(sampled[a], sampled[b], dim=0))
-            run.rows.append({"step": step, "candidate": a, "target": b, "measure": "candidate_cosine", "value": cos})
+            run.rows.append({"step": step, "candidate": a, "target": b, "measure": "candidate_cosine",
+                             "value": cosine(sampled[a], sampled[b])})
     run.model.train()
 
 
