@@ -177,13 +177,11 @@ def _probes(manifest: Mapping[str, Any]) -> list[str]:
     lines = ["## Transfer probes", "",
              f"Each target task's {probe['method']} probe ({probe['examples']} training examples, {probe['steps']} "
              "updates, scored on dev) during pre-finetuning; update 0 is the base model, `gain` the mean gain over "
-             "it in points.", "",
-             "| update | " + " | ".join(f"{t} ({probe['tasks'][t]})" for t in tasks) + " | gain |",
-             "|---" * (len(tasks) + 2) + "|"]
-    for point in probe["curve"]:
-        mark = " (exported)" if point["step"] == probe.get("selected_step") else ""
-        lines.append(f"| {point['step']}{mark} | " + " | ".join(_fmt(point["scores"].get(t)) for t in tasks)
-                     + f" | {_fmt(point.get('gain'))} |")
+             "it in points.", ""]
+    header = ("update", *(f"{t} ({probe['tasks'][t]})" for t in tasks), "gain")
+    rows = [(f"{point['step']}{' (exported)' if point['step'] == probe.get('selected_step') else ''}",
+             *(_fmt(point["scores"].get(t)) for t in tasks), _fmt(point.get("gain"))) for point in probe["curve"]]
+    lines += markdown_table(header, rows)
     lines += ["", f"Exported: update {manifest['steps']} ("
               + ("the best mean probe gain" if probe.get("selected_step") == probe.get("best_step")
                  and (manifest.get("config") or {}).get("select_checkpoint") == "probe" else "the last update") + ")."]

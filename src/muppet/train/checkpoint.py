@@ -102,8 +102,7 @@ def checkpoint_step(path: Path) -> int:
 
 def save_checkpoint(
     accelerator: Accelerator, output_dir: str | os.PathLike[str], step: int, state: dict[str, Any], keep: int,
-    extra: Callable[[Path], None] | None = None,
-    keep_steps: Collection[int] = (),
+    *, extra: Callable[[Path], None] | None = None, keep_steps: Collection[int] = (),
 ) -> Path:
     """Write checkpoint ``step``; a failed write (e.g. a full disk) leaves the previous ones intact.
     ``extra`` writes further files into the folder (main process), listed and checked like the rest.

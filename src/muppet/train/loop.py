@@ -233,7 +233,7 @@ class Run:
             state["probe"] = self.probes.state_dict()
             best = self.probes.best() if self.cfg.select_checkpoint == "probe" else None
             keep = {best[0]} if best else set()  # the checkpoint probe selection would export survives pruning
-        save_checkpoint(self.accelerator, self.out, step, state, self.cfg.keep_checkpoints, keep)
+        save_checkpoint(self.accelerator, self.out, step, state, self.cfg.keep_checkpoints, keep_steps=keep)
 
     def before_update(self, step: int, plan: Any) -> None:
         """The gradient monitor, when due: it reads the update's examples before they are applied."""
