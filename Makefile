@@ -10,7 +10,7 @@ export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test docs bench bench-gpu bench-data reproduce reproduce-quick venv clean
+.PHONY: demo test docs bench bench-gpu bench-data reproduce reproduce-quick transfer venv clean
 
 $(BIN)/muppet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,17 @@ reproduce: venv
 
 reproduce-quick: venv
 	$(BIN)/muppet study configs/reproduce-quick.yaml $(ARGS)
+
+# Transfer-aware selection (docs/results.md): stage 1 measures which of the 40 local tasks help
+# the four downstream tasks and writes the mixtures; stage 2 pre-finetunes on them (and on all 40,
+# and on a random 10) with probes on, then fine-tunes every export. Resumable: rerun to continue.
+# Stage 1 reruns only when its config changes (then stage 2 needs a new output_dir: its runs
+# would have trained on the old mixtures).
+transfer: venv runs/transfer-affinity/mixture.yaml
+	$(BIN)/muppet study configs/transfer.yaml $(ARGS)
+
+runs/transfer-affinity/mixture.yaml: configs/transfer-affinity.yaml
+	$(BIN)/muppet affinity configs/transfer-affinity.yaml
 
 clean:
 	rm -rf $(VENV) runs

@@ -113,10 +113,10 @@ def muppet_updates(tasks: list[Any], args: argparse.Namespace) -> dict[str, Any]
 
 
 def against_plain(tasks: list[Any], args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
-    """muppet (one variant per ``--pass-costs`` value) and the plain loop on the same rows,
-    interleaved finely: for each update, every muppet variant runs it and then the plain loop
-    runs one of its batches, so a burst of load on a shared machine hits all sides alike.
-    ``--repeats`` rounds of that; the medians of the rounds count."""
+    """muppet (one variant per ``--pass-costs`` x ``--variant-max-tokens`` pair) and the plain
+    loop on the same rows, interleaved finely: for each update, every muppet variant runs it and
+    then the plain loop runs one of its batches, so a burst of load on a shared machine hits all
+    sides alike. ``--repeats`` rounds of that; the medians of the rounds count."""
     from plain import plain_loop
     from transformers import AutoModel
 
@@ -133,20 +133,21 @@ def against_plain(tasks: list[Any], args: argparse.Namespace) -> tuple[dict[str,
     loop = plain_loop(AutoModel.from_pretrained(resolve_model_path(args.model)), rows,
                       max(1, round(len(rows) / args.updates)), warmup=args.warmup)
     stepper.model.train()
+    variants = variants_of(args)
     for step, plan in enumerate(plans[: args.warmup]):  # untimed, every variant
-        for cost in args.pass_costs:
-            stepper.pass_cost = cost
+        for cost, budget in variants.values():
+            stepper.pass_cost, stepper.max_tokens = cost, budget
             stepper.update(step, plan)
     real = sum(len(r) for r in rows)
-    names = [f"pass_cost_{c}" for c in args.pass_costs]
+    names = list(variants)
     rounds: dict[str, list[float]] = {name: [] for name in [*names, "plain"]}
     counts: dict[str, dict[str, int]] = {name: {"padded": 0, "passes": 0} for name in names}
     for round_ in range(args.repeats):
         seconds = dict.fromkeys(rounds, 0.0)
         loop.backbone.train()
         for step, plan in enumerate(plans):
-            for name, cost in zip(names, args.pass_costs):
-                stepper.pass_cost = cost
+            for name, (cost, budget) in variants.items():
+                stepper.pass_cost, stepper.max_tokens = cost, budget
                 start = time.perf_counter()
                 result = stepper.update(step, plan)
                 seconds[name] += time.perf_counter() - start
@@ -167,13 +168,21 @@ def against_plain(tasks: list[Any], args: argparse.Namespace) -> tuple[dict[str,
     out: dict[str, Any] = {"repeats": args.repeats, "updates": args.updates, "real_tokens": real, "plain": {
         "tokens_per_s": float(np.median(rounds["plain"])), "tokens_per_s_rounds": rounds["plain"],
         "non_pad_fraction": real / loop.padded_tokens, "batches": len(loop.batches)}}
-    for name, cost in zip(names, args.pass_costs):
+    for name, (cost, budget) in variants.items():
         ratios = [m / p for m, p in zip(rounds[name], rounds["plain"])]
-        out[name] = {"pass_cost": cost, "tokens_per_s": float(np.median(rounds[name])), "tokens_per_s_rounds": rounds[name],
+        out[name] = {"pass_cost": cost, "max_tokens": budget, "tokens_per_s": float(np.median(rounds[name])), "tokens_per_s_rounds": rounds[name],
                      "non_pad_fraction": real / counts[name]["padded"],
                      "micro_batches_per_update": counts[name]["passes"] / args.updates,
                      "ratio_vs_plain": float(np.median(ratios)), "ratio_rounds": ratios}
     return out, stepper.accelerator.unwrap_model(stepper.model)
+
+
+def variants_of(args: argparse.Namespace) -> dict[str, tuple[int, int]]:
+    """Variant name -> (pass cost, max_tokens); the first is the headline. Names carry the budget
+    only when more than one is compared, so a plain run keeps the names earlier results used."""
+    budgets = args.variant_max_tokens or [args.max_tokens]
+    return {(f"pass_cost_{c}" if len(budgets) == 1 else f"pass_cost_{c}_max_tokens_{t}"): (c, t)
+            for t in budgets for c in args.pass_costs}
 
 
 # --- 2. padding on the local mixture, heterogeneity on a small one ------------------------------
@@ -424,6 +433,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=PrefinetuneConfig.model_fields["max_tokens"].default, help="padded tokens per micro-batch")
     parser.add_argument("--pass-costs", type=int, nargs="+", default=[default_pass_cost("cpu")],
                         help="muppet variants side by side (Stepper.pass_cost); the first is the headline ratio")
+    parser.add_argument("--variant-max-tokens", type=int, nargs="+", default=None,
+                        help="also compare these micro-batch budgets (each with every pass cost); default: --max-tokens")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds of muppet and the plain loop; medians count")
     parser.add_argument("--eval-examples", type=int, default=100)
     parser.add_argument("--eval-batch-size", type=int, default=64)
@@ -461,7 +472,7 @@ def main() -> None:
         log("muppet updates and the plain loop, interleaved, on the mixed mixture")
         throughput, model = against_plain(tasks, args)
         results["throughput"] = throughput
-        results["throughput_ratio_vs_plain"] = throughput[f"pass_cost_{args.pass_costs[0]}"]["ratio_vs_plain"]
+        results["throughput_ratio_vs_plain"] = throughput[next(iter(variants_of(args)))]["ratio_vs_plain"]
         if "eval" not in args.skip:
             log("evaluation")
             ev = evaluation(model, tokenizer, tasks, args)

@@ -210,3 +210,93 @@ def test_shipped_reproduction_configs_are_valid(path: Path, real_data_dir: Path,
         assert len(diff) == 1, (name, diff)
     for sweep in cfg._sweeps.values():
         assert np.all(np.diff(sweep.fractions) > 0) and len(sweep.seeds) >= 1
+
+
+def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """configs/transfer-affinity.yaml and configs/transfer.yaml (`make transfer`): the candidates
+    are the 40 tasks the runs train on, every run has the same budget, each per-target mixture is
+    fine-tuned on its own target only, and `all-probe` differs from `all` only in the export."""
+    from muppet.config.transfer import AffinityConfig
+
+    monkeypatch.setenv("MUPPET_DATA_DIR", str(real_data_dir))
+    monkeypatch.chdir(tmp_path)  # the study names stage 1's mixture files relative to the working folder
+    stage1 = AffinityConfig.load(ROOT / "configs" / "transfer-affinity.yaml")
+    candidates, _, caps, targets = select(stage1.tasks, stage1.exclude, stage1.targets, stage1.data_dir)
+    assert len(candidates) == 40 and set(caps.values()) == {2000}
+    fake = sorted(s.name for s in candidates)[:10]  # stands in for stage 1's selection
+    out = Path(stage1.output_dir)
+    out.mkdir(parents=True)
+    for suffix in ["", *(f"-{t.name}" for t in targets)]:
+        (out / f"mixture{suffix}.yaml").write_text(yaml.safe_dump({"mixture": f"affinity{suffix}", "tasks": fake}))
+    cfg = StudyConfig.load(ROOT / "configs" / "transfer.yaml")
+    all_cfg = cfg.run_config("all")
+    assert all_cfg.downstream == [t.name for t in targets] == all_cfg.probe.tasks
+    assert all_cfg.max_train_examples == 2000 and all_cfg.max_length == stage1.max_length
+    members = {}
+    for name in cfg.runs:
+        run = cfg.run_config(name)
+        specs, _, _, held = select(run.tasks, run.exclude, run.downstream, run.data_dir)
+        members[name] = {s.name for s in specs}
+        assert run.max_steps == all_cfg.max_steps and run.batch_size == all_cfg.batch_size  # one budget
+        assert not members[name] & {s.name for s in held}
+    assert members["all"] == {s.name for s in candidates}
+    assert len(members["random-10"]) == 10 and members["random-10"] < members["all"]
+    diff = {k for k, v in cfg.run_config("all-probe").to_dict().items() if all_cfg.to_dict()[k] != v}
+    assert diff == {"output_dir", "select_checkpoint"}
+    for t in targets:
+        sweep = cfg.sweep_config(f"target-{t.name}")
+        assert sweep.tasks == [t.name] and cfg.runs_of(sweep) == [f"affinity-10-{t.name}"]
+    for sweep in cfg.sweep_configs.values():
+        assert len(sweep.seeds) >= 3 and sweep.fractions == [0.1, 0.25]
+        assert sweep.finetune["early_stopping_patience"] >= 1
+
+
+def test_affinity_mixtures_feed_a_study_with_probe_selection(tiny_root: Path, tmp_path: Path) -> None:
+    """The `make transfer` chain on tiny data: `muppet affinity` writes per-target mixture files,
+    a study pre-finetunes on one of them with probes on and exports the best-probed checkpoint,
+    and a sweep fine-tunes it on its own target only."""
+    from muppet.config.transfer import AffinityConfig
+    from muppet.study import run_finished
+    from muppet.transfer.affinity import affinity
+
+    data, model = str(tiny_root / "data"), str(tiny_root / "tiny-bert")
+    stage1 = tmp_path / "affinity"
+    affinity(AffinityConfig.from_dict(dict(
+        model=model, tasks=["tiny_mc", "tiny_qa", "tiny_reg"], targets=["tiny_cls"], data_dir=data,
+        output_dir=str(stage1), steps=2, every=1, examples=4, max_length=40, doc_stride=16, select="top_k", top_k=2,
+        progress=False)))
+    chosen = yaml.safe_load((stage1 / "mixture-tiny_cls.yaml").read_text())["tasks"]
+    assert len(chosen) == 2 and set(chosen) <= {"tiny_mc", "tiny_qa", "tiny_reg"}
+    study = tiny_study(tiny_root, tmp_path / "study")
+    study["prefinetune"].update(max_steps=4, save_every=2, probe={"tasks": ["tiny_cls"], "every": 2, "examples": 8,
+                                                                  "steps": 3})
+    study["runs"] = {"selected": {"tasks": [str(stage1 / "mixture-tiny_cls.yaml")], "select_checkpoint": "probe"}}
+    study["sweeps"] = {"target": {"models": [{"name": "vanilla", "model": model}, "selected"], "tasks": ["tiny_cls"],
+                                  "fractions": [0.5], "seeds": [1]}}
+    cfg = StudyConfig.from_dict(study)
+    result = run_study(cfg)
+    assert not result["stopped"]
+    run = cfg.run_config("selected")
+    manifest = json.loads((Path(run.output_dir) / "export" / "muppet.json").read_text())
+    assert {t["name"] for t in manifest["tasks"]} == set(chosen)
+    probe = manifest["probe"]
+    assert manifest["steps"] == probe["selected_step"] == probe["best_step"]  # the best-probed update, exported
+    assert run_finished(run)  # even when the best-probed update is an earlier one than the last
+    rows = list(csv.DictReader((Path(cfg.sweep_config("target").output_dir) / "results.csv").open()))
+    assert {r["model"] for r in rows} == {"selected", "vanilla"} and {r["task"] for r in rows} == {"tiny_cls"}
+
+
+def test_a_run_exporting_an_earlier_update_counts_as_finished(tmp_path: Path) -> None:
+    """select_checkpoint: probe may export update 200 of a 500-update run; the study must not
+    train it again (nor count a run stopped at 200 with max_steps 500 as finished)."""
+    from muppet.config import PrefinetuneConfig
+    from muppet.study import run_finished
+
+    cfg = PrefinetuneConfig.from_dict({"tasks": ["rte"], "max_steps": 500, "output_dir": str(tmp_path)})
+    (tmp_path / "export").mkdir()
+    manifest = tmp_path / "export" / "muppet.json"
+    manifest.write_text(json.dumps({"steps": 200, "config": {"max_steps": 500}}))
+    assert run_finished(cfg)
+    manifest.write_text(json.dumps({"steps": 200, "config": {"max_steps": 200}}))
+    assert not run_finished(cfg)

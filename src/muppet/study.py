@@ -30,13 +30,15 @@ from muppet.tables import markdown_table
 
 
 def run_finished(cfg: PrefinetuneConfig) -> bool:
-    """The run's export is written for its last update (an export is written last, atomically)."""
+    """The run trained all its updates: its export (written last, atomically) says so. The
+    exported update itself may be an earlier one (``select_checkpoint: probe``)."""
     manifest = Path(cfg.output_dir) / "export" / "muppet.json"
     if not manifest.is_file():
         return False
     try:
-        return int(json.loads(manifest.read_text(encoding="utf-8")).get("steps", -1)) == cfg.max_steps
-    except (ValueError, json.JSONDecodeError):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        return int((data.get("config") or {}).get("max_steps", data.get("steps", -1))) == cfg.max_steps
+    except (ValueError, TypeError, AttributeError, json.JSONDecodeError):
         return False
 
 
