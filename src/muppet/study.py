@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from muppet.claims import POLL_S, claimed
 from muppet.config import PrefinetuneConfig, SweepModel, read_yaml_mapping
 from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
@@ -65,8 +67,10 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     timings: dict[str, Any] = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
 
     def record(key: str, seconds: float) -> None:
+        if timings_path.is_file():  # read again: another process of the same study may have added to it
+            timings.update(json.loads(timings_path.read_text(encoding="utf-8")))
         timings[key] = timings.get(key, 0.0) + seconds
-        tmp = timings_path.with_suffix(".tmp")
+        tmp = timings_path.with_name(f"timings.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(timings, indent=1), encoding="utf-8")
         tmp.replace(timings_path)
         # after every stage, so that an interrupted study still says where it stands
@@ -77,20 +81,29 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     done_runs: set[str] = set()
 
     def ensure(runs: list[str]) -> str | None:
-        """Train the runs that are not finished; the name of one that stopped on a signal."""
-        for run in runs:
-            if run in done_runs:
-                continue
-            run_cfg = cfg.run_configs[run]
-            if not run_finished(run_cfg):
-                bar.set_postfix_str(f"run {run}")
-                started = time.perf_counter()
-                summary = prefinetune(run_cfg)
-                record(f"runs/{run}", time.perf_counter() - started)
-                if summary.get("stopped"):
-                    return run
-            done_runs.add(run)
-            bar.update(1)
+        """Train the runs that are not finished (waiting for those another process of the
+        study is training); the name of one that stopped on a signal."""
+        pending = [r for r in runs if r not in done_runs]
+        while pending:
+            elsewhere = []
+            for run in pending:
+                run_cfg = cfg.run_configs[run]
+                with claimed(cfg.run_dir(run)) as mine:
+                    if not run_finished(run_cfg) and not mine:
+                        elsewhere.append(run)
+                        continue
+                    if not run_finished(run_cfg):
+                        bar.set_postfix_str(f"run {run}")
+                        started = time.perf_counter()
+                        summary = prefinetune(run_cfg)
+                        record(f"runs/{run}", time.perf_counter() - started)
+                        if summary.get("stopped"):
+                            return run
+                done_runs.add(run)
+                bar.update(1)
+            pending = elsewhere
+            if pending:
+                time.sleep(POLL_S)
         return None
 
     # Each sweep right after the runs it needs: the first comparisons come before the last run.

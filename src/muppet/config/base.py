@@ -222,7 +222,11 @@ class Config(BaseModel):
         return {k: dumped[k] for k in order}
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+        """Written aside and renamed: a reader (another process of the same sweep) never sees half."""
+        path = Path(path)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+        os.replace(tmp, path)
 
 
 class _StrictLoader(yaml.SafeLoader):

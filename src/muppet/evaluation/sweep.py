@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 from tqdm.auto import tqdm
 
+from muppet.claims import POLL_S, claimed
 from muppet.config.sweep import SweepConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE, finetune
@@ -39,7 +42,7 @@ def write_results_csv(cfg: SweepConfig) -> Path:
         if path.is_file():
             rows += result_rows(json.loads(path.read_text(encoding="utf-8")), fraction, model)
     out = Path(cfg.output_dir) / "results.csv"
-    tmp = out.with_suffix(".csv.tmp")
+    tmp = out.with_suffix(f".csv.{os.getpid()}.tmp")  # several processes may write it
     with tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         writer.writeheader()
@@ -49,36 +52,57 @@ def write_results_csv(cfg: SweepConfig) -> Path:
 
 
 def sweep(cfg: SweepConfig) -> dict[str, Any]:
+    """Run the grid's unfinished cells. Several processes may run the same sweep (one per
+    device, or per machine on a shared folder): each cell is claimed by one of them
+    (:mod:`muppet.claims`), and each process returns once every cell is finished."""
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    saved = out / "sweep.yaml"
-    if saved.is_file():
-        previous = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
-        if previous.get("finetune") != cfg.finetune:
-            raise ConfigError(
-                f"{out} holds a sweep with other shared settings ({previous.get('finetune')}); finished cells "
-                "would not be comparable. Use another output_dir."
-            )
-        before = {v.name: v for v in SweepConfig.from_dict({**previous, "progress": False}).variants()}
-        changed = [v.name for v in cfg.variants() if v.name in before and before[v.name] != v]
-        if changed:
-            raise ConfigError(f"{out} holds a sweep in which the models {changed} stood for another model or other "
-                              "settings; finished cells would not be comparable. Use another output_dir.")
-    cfg.save(saved)
+    check_saved(cfg, out / "sweep.yaml")
+    cfg.save(out / "sweep.yaml")
     cells = list(cfg.cells())
-    done = ran = 0
-    bar = tqdm(cells, desc="sweep", unit="cell", disable=not cfg.progress)
-    for model, task, fraction, seed in bar:
-        bar.set_postfix_str(f"{Path(model).name} {task} f={fraction:g} s={seed}")
-        if (cfg.cell_dir(model, task, fraction, seed) / RESULTS_FILE).is_file():
-            done += 1
-            continue
-        result = finetune(cfg.cell_config(model, task, fraction, seed))
-        if result.get("stopped"):  # a signal: the cell has a checkpoint, and a rerun continues it
-            bar.close()
-            return {"cells": len(cells), "skipped": done, "ran": ran, "results": str(write_results_csv(cfg)),
-                    "stopped": True, "signal": result.get("signal")}
-        ran += 1
-        write_results_csv(cfg)
+    skipped = ran = 0
+    bar = tqdm(total=len(cells), desc="sweep", unit="cell", disable=not cfg.progress)
+    pending = cells
+    while pending:
+        elsewhere = []
+        for model, task, fraction, seed in pending:
+            folder = cfg.cell_dir(model, task, fraction, seed)
+            bar.set_postfix_str(f"{Path(model).name} {task} f={fraction:g} s={seed}")
+            with claimed(folder) as mine:
+                if mine and not (folder / RESULTS_FILE).is_file():
+                    result = finetune(cfg.cell_config(model, task, fraction, seed))
+                    if result.get("stopped"):  # a signal: the cell has a checkpoint, and a rerun continues it
+                        bar.close()
+                        return {"cells": len(cells), "skipped": skipped, "ran": ran, "stopped": True,
+                                "results": str(write_results_csv(cfg)), "signal": result.get("signal")}
+                    ran += 1
+                    write_results_csv(cfg)
+                elif (folder / RESULTS_FILE).is_file():
+                    skipped += 1
+                else:
+                    elsewhere.append((model, task, fraction, seed))
+                    continue
+            bar.update(1)
+        pending = elsewhere
+        if pending:  # cells another process is running: look again until their results are in
+            time.sleep(POLL_S)
+    bar.close()
     csv_path = write_results_csv(cfg)
-    return {"cells": len(cells), "skipped": done, "ran": ran, "results": str(csv_path), "stopped": False}
+    return {"cells": len(cells), "skipped": skipped, "ran": ran, "results": str(csv_path), "stopped": False}
+
+
+def check_saved(cfg: SweepConfig, saved: Path) -> None:
+    """A sweep continued in its folder must have the settings its finished cells ran with."""
+    if not saved.is_file():
+        return
+    previous = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
+    if previous.get("finetune") != cfg.finetune:
+        raise ConfigError(
+            f"{saved.parent} holds a sweep with other shared settings ({previous.get('finetune')}); finished cells "
+            "would not be comparable. Use another output_dir."
+        )
+    before = {v.name: v for v in SweepConfig.from_dict({**previous, "progress": False}).variants()}
+    changed = [v.name for v in cfg.variants() if v.name in before and before[v.name] != v]
+    if changed:
+        raise ConfigError(f"{saved.parent} holds a sweep in which the models {changed} stood for another model or "
+                          "other settings; finished cells would not be comparable. Use another output_dir.")

@@ -1,0 +1,85 @@
+"""Work claims: processes running the same sweep split its cells, each cell runs once, and a
+claim left by a dead process is taken over."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tiny
+import yaml
+
+from muppet import claims
+from muppet.claims import claim_path, claimed, holder
+
+
+def test_a_claim_is_exclusive_and_released_on_any_exit(tmp_path: Path) -> None:
+    work = tmp_path / "cells" / "a"
+    with claimed(work) as mine:
+        assert mine and holder(work)["pid"] == os.getpid()
+        with claimed(work) as again:
+            assert not again  # held, by this very process: nobody runs the work twice
+    assert holder(work) is None and not claim_path(work).exists()
+    with pytest.raises(RuntimeError), claimed(work):
+        raise RuntimeError("the cell failed")
+    assert not claim_path(work).exists()
+
+
+def test_a_dead_or_reused_pid_is_stale_and_another_host_is_respected(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(done.stdout)
+    claim_path(work).write_text(json.dumps({"host": socket.gethostname(), "pid": dead, "start": "1"}))
+    assert holder(work) is None
+    with claimed(work) as mine:
+        assert mine  # taken over
+    # this process's pid with another start time: the pid was reused by an unrelated process
+    claim_path(work).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "start": "-1"}))
+    assert holder(work) is None
+    claim_path(work).write_text(json.dumps({"host": "elsewhere", "pid": dead}))
+    with claimed(work) as mine:
+        assert not mine  # cannot be checked from here: it holds
+    assert claim_path(work).exists()
+
+
+def _sweep_file(folder: Path, files: list[str], model: str) -> Path:
+    path = folder / "sweep.yaml"
+    folder.mkdir(parents=True)
+    path.write_text(yaml.safe_dump({
+        "models": [{"name": "tiny", "model": model}], "tasks": files[:2], "fractions": [0.5, 1.0], "seeds": [1, 2],
+        "finetune": {"epochs": 1, "batch_size": 4, "lr": 1e-3, "max_length": 40, "max_train_examples": 16,
+                     "evaluate_test": False},
+        "output_dir": str(folder / "out"), "progress": False}))
+    return path
+
+
+def _values(folder: Path) -> list[tuple[str, ...]]:
+    rows = csv.DictReader((folder / "out" / "results.csv").open())
+    return sorted((r["task"], r["fraction"], r["seed"], r["metric"], r["value"]) for r in rows)
+
+
+def test_two_processes_share_a_sweep_and_equal_one(tiny_root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tiny.write_task_files(tmp_path / "tasks", tiny_root / "data")
+    model = str(tiny_root / "tiny-bert")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "muppet", "sweep"]
+    shared = _sweep_file(tmp_path / "shared", files, model)
+    workers = [subprocess.Popen([*command, str(shared)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    outputs = [w.communicate(timeout=600) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [o[1][-2000:] for o in outputs]
+    ran = [int(re.search(r"8 cells: (\d+) run now", out).group(1)) for out, _ in outputs]
+    assert sum(ran) == 8  # every cell exactly once between the two
+    reference = _sweep_file(tmp_path / "alone", files, model)
+    alone = subprocess.run([*command, str(reference)], env=env, capture_output=True, text=True, timeout=600)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    assert _values(tmp_path / "shared") == _values(tmp_path / "alone")
+    assert not list((tmp_path / "shared").rglob(f"*{claims.SUFFIX}"))  # every claim released
