@@ -142,3 +142,27 @@ def test_targets_are_required_and_removed_from_candidates(tiny_root: Path) -> No
     candidates, _, _, targets = select(["tiny_cls", "tiny_mc"], [], ["tiny_mc"], str(tiny_root / "data"))
     assert [s.name for s in candidates] == ["tiny_cls"] and [s.name for s in targets] == ["tiny_mc"]
     assert ALL == "all"
+
+
+def test_a_co_training_update_task_by_task_equals_one_batch_of_all(tiny_root: Path, constructed: dict,
+                                                                   tmp_path: Path) -> None:
+    """The update accumulates one task at a time (memory); its gradient is that of the mean loss
+    over every task's examples in one batch, so the weights after it agree."""
+    from muppet.train.objective import mixed_loss
+    from muppet.train.skeleton import param_groups
+    from muppet.train.step import build_batch
+    from muppet.transfer.affinity import TRAIN, train_step
+
+    run = setup(config(tiny_root, constructed, tmp_path / "u", dropout=0.0))
+    reference = copy.deepcopy(run.model)
+    optimizer = torch.optim.AdamW(param_groups(reference, run.cfg.weight_decay), lr=run.cfg.lr)
+    slots = [slot for index in range(len(run.tasks)) for slot in run.slots(index, 1, TRAIN)]
+    assert len({t for t, _ in slots}) == len(run.tasks) >= 3
+    batch = build_batch(slots, run.tasks, reference.backbone)
+    loss = mixed_loss(batch, reference(batch), "log")[0]
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(reference.parameters(), 1.0)
+    optimizer.step()
+    assert train_step(run, 1) == pytest.approx(float(loss), rel=1e-5)
+    for (name, ours), theirs in zip(run.model.state_dict().items(), reference.state_dict().values()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6, msg=name)

@@ -138,17 +138,23 @@ def measure(run: AffinityRun, step: int) -> None:
 
 
 def train_step(run: AffinityRun, step: int) -> float:
-    """One co-training update on a batch of every task (candidates and targets alike)."""
-    slots = [slot for index in range(len(run.tasks)) for slot in run.slots(index, step, TRAIN)]
-    batch = build_batch(slots, run.tasks, run.model.backbone)
+    """One co-training update on a batch of every task (candidates and targets alike): the mean
+    loss over all their examples, accumulated one task at a time, since a single batch of 40+
+    tasks' examples (choices and QA windows included) held tens of GiB of activations."""
+    slots = [run.slots(index, step, TRAIN) for index in range(len(run.tasks))]
+    per = sum(len(s) for s in slots)
     run.optimizer.zero_grad(set_to_none=True)
-    loss = _loss(run, batch)
-    if not torch.isfinite(loss):
-        raise ConfigError(f"co-training update {step} has a non-finite loss: lower lr")
-    loss.backward()
+    total = 0.0
+    for task_slots in slots:
+        batch = build_batch(task_slots, run.tasks, run.model.backbone)
+        loss = mixed_loss(batch, run.model(batch), "log", per=per)[0]
+        if not torch.isfinite(loss):
+            raise ConfigError(f"co-training update {step} has a non-finite loss: lower lr")
+        loss.backward()
+        total += float(loss.detach())
     torch.nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
     run.optimizer.step()
-    return float(loss.detach())
+    return total
 
 
 def fit(run: AffinityRun) -> float:
