@@ -317,15 +317,16 @@ def test_a_run_another_process_holds_is_waited_for_then_taken_over(tiny_root: Pa
     study_dict["sweeps"] = {"transfer": {**study_dict["sweeps"]["transfer"], "fractions": [1.0]}}
     study_dict["runs"] = {"all": {}}
     cfg = StudyConfig.from_dict(study_dict)
-    held = claims.claim_path(cfg.run_dir("all"))
     other = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from pathlib import Path; from muppet.claims import claimed\n"
         f"with claimed(Path({str(cfg.run_dir('all'))!r})) as mine:\n"
         "    print(mine, flush=True); time.sleep(3)\n")], stdout=subprocess.PIPE, text=True)
-    assert other.stdout.readline().strip() == "True" and held.exists()
+    assert other.stdout.readline().strip() == "True"
     started = time.monotonic()
     result = run_study(cfg)
     assert not result["stopped"] and other.wait(timeout=60) == 0
     assert time.monotonic() - started >= 2.0  # it waited for the other process's claim ...
     assert "runs/all" in json.loads((tmp_path / "study" / "timings.json").read_text())  # ... then trained the run
-    assert study.run_finished(cfg.run_config("all")) and not held.exists()
+    assert study.run_finished(cfg.run_config("all"))
+    with claims.claimed(cfg.run_dir("all")) as mine:
+        assert mine  # released

@@ -37,8 +37,8 @@ def any_process(flag: bool, accelerator: Any) -> bool:
 class FolderLock:
     """An exclusive, non-blocking lock on a folder, naming its holder (pid and host)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / LOCK_FILE
+    def __init__(self, folder: Path, name: str = LOCK_FILE) -> None:
+        self.path = folder / name
         self.fd: int | None = None
 
     def acquire(self) -> str | None:
