@@ -40,3 +40,18 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for kind in ("bert", "bart", "t5"):
         tiny.model_dir(root, kind)
     return root
+
+
+@pytest.fixture
+def transfer_stage1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Stand-ins for the mixture files stage 1 of `make transfer` writes (configs/transfer.yaml
+    names them relative to the working folder), in a fresh working folder: 10 local tasks."""
+    import yaml
+
+    monkeypatch.chdir(tmp_path)
+    chosen = ["ag_news", "anli", "boolq", "cb", "cola", "copa", "hellaswag", "mnli", "newsqa", "piqa"]
+    out = tmp_path / "runs" / "transfer-affinity"
+    out.mkdir(parents=True)
+    for suffix in ["", "-rte", "-stsb", "-arc_challenge", "-squad_v1"]:
+        (out / f"mixture{suffix}.yaml").write_text(yaml.safe_dump({"mixture": f"affinity{suffix}", "tasks": chosen}))
+    return chosen

@@ -212,7 +212,7 @@ def test_shipped_reproduction_configs_are_valid(path: Path, real_data_dir: Path,
         assert np.all(np.diff(sweep.fractions) > 0) and len(sweep.seeds) >= 1
 
 
-def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tmp_path: Path,
+def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, transfer_stage1: list[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """configs/transfer-affinity.yaml and configs/transfer.yaml (`make transfer`): the candidates
     are the 40 tasks the runs train on, every run has the same budget, each per-target mixture is
@@ -220,15 +220,10 @@ def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tmp
     from muppet.config.transfer import AffinityConfig
 
     monkeypatch.setenv("MUPPET_DATA_DIR", str(real_data_dir))
-    monkeypatch.chdir(tmp_path)  # the study names stage 1's mixture files relative to the working folder
     stage1 = AffinityConfig.load(ROOT / "configs" / "transfer-affinity.yaml")
     candidates, _, caps, targets = select(stage1.tasks, stage1.exclude, stage1.targets, stage1.data_dir)
     assert len(candidates) == 40 and set(caps.values()) == {2000}
-    fake = sorted(s.name for s in candidates)[:10]  # stands in for stage 1's selection
-    out = Path(stage1.output_dir)
-    out.mkdir(parents=True)
-    for suffix in ["", *(f"-{t.name}" for t in targets)]:
-        (out / f"mixture{suffix}.yaml").write_text(yaml.safe_dump({"mixture": f"affinity{suffix}", "tasks": fake}))
+    assert set(transfer_stage1) < {s.name for s in candidates}  # the stand-in selection is a real one
     cfg = StudyConfig.load(ROOT / "configs" / "transfer.yaml")
     all_cfg = cfg.run_config("all")
     assert all_cfg.downstream == [t.name for t in targets] == all_cfg.probe.tasks
@@ -240,7 +235,7 @@ def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tmp
         members[name] = {s.name for s in specs}
         assert run.max_steps == all_cfg.max_steps and run.batch_size == all_cfg.batch_size  # one budget
         assert not members[name] & {s.name for s in held}
-    assert members["all"] == {s.name for s in candidates}
+    assert members["all"] == {s.name for s in candidates} and members["affinity-10"] == set(transfer_stage1)
     assert len(members["random-10"]) == 10 and members["random-10"] < members["all"]
     diff = {k for k, v in cfg.run_config("all-probe").to_dict().items() if all_cfg.to_dict()[k] != v}
     assert diff == {"output_dir", "select_checkpoint"}

@@ -69,32 +69,36 @@ def test_data_dir_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -
     assert PrefinetuneConfig(data_dir="/else").data_dir == "/else"
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
-def test_every_shipped_config_parses_without_any_data(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from muppet.config import StudyConfig, SweepConfig
+def command_of(path: Path) -> type:
+    """The command that reads a shipped config, told by its keys (not by its file name)."""
+    from muppet.config.transfer import AffinityConfig
 
+    keys = set(base.read_yaml_mapping(path, "config"))
+    return (StudyConfig if keys & {"runs", "sweeps"} else SweepConfig if "models" in keys
+            else AffinityConfig if "targets" in keys else PrefinetuneConfig)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_every_shipped_config_parses_without_any_data(path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      transfer_stage1: list[str]) -> None:
     monkeypatch.delenv("MUPPET_DATA_DIR", raising=False)
-    kind = StudyConfig if path.name.startswith("reproduce") else SweepConfig if path.name.startswith("sweep") else None
-    cfg = (kind or PrefinetuneConfig).load(path)
+    cfg = command_of(path).load(path)
     assert cfg.to_dict() == type(cfg).from_dict(cfg.to_dict()).to_dict()
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
-def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path) -> None:
-    if path.name.startswith("reproduce"):
-        from muppet.study import StudyConfig
-
+def test_every_shipped_config_is_valid(path: Path, real_data_dir: Path, transfer_stage1: list[str]) -> None:
+    kind = command_of(path)
+    if kind is StudyConfig:
         study = StudyConfig.load(path, [f"prefinetune.data_dir={real_data_dir}", f"finetune.data_dir={real_data_dir}"])
         run = study.run_config("all")
         tasks, data_dir = [*run.tasks, *run.downstream], str(real_data_dir)  # tests/test_study.py checks the rest
-    elif path.name.startswith("sweep"):
-        from muppet.config import SweepConfig
-
+    elif kind is SweepConfig:
         sweep = SweepConfig.load(path, [f"finetune.data_dir={real_data_dir}"])
         tasks, data_dir = sweep.tasks, str(real_data_dir)
     else:
-        cfg = PrefinetuneConfig.load(path, [f"data_dir={real_data_dir}"])
-        tasks, data_dir = cfg.tasks, cfg.data_dir
+        cfg = kind.load(path, [f"data_dir={real_data_dir}"])
+        tasks, data_dir = [*cfg.tasks, *getattr(cfg, "targets", [])], cfg.data_dir
     specs, _ = expand(tasks, data_dir)
     assert specs, path
     for spec in specs:
