@@ -46,6 +46,21 @@ def test_a_killed_holder_frees_its_claim(tmp_path: Path) -> None:
         assert mine
 
 
+def test_a_folder_a_run_holds_is_not_claimable(tmp_path: Path) -> None:
+    """A run started outside the sweep or study (its own lock on the folder) is not run twice."""
+    from muppet.train.runfolder import FolderLock
+
+    work = tmp_path / "runs" / "all"
+    work.mkdir(parents=True)
+    run = FolderLock(work)
+    assert run.acquire() is None
+    with claimed(work) as mine:
+        assert not mine
+    run.release()
+    with claimed(work) as mine:
+        assert mine
+
+
 def _sweep_file(folder: Path, files: list[str], model: str) -> Path:
     path = folder / "sweep.yaml"
     folder.mkdir(parents=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from muppet.train.runfolder import FolderLock
+from muppet.train.runfolder import LOCK_FILE, FolderLock
 
 SUFFIX = ".claim"
 POLL_S = 5.0  # between two looks at work another process holds: short against a cell's minutes
@@ -24,13 +24,25 @@ POLL_S = 5.0  # between two looks at work another process holds: short against a
 @contextmanager
 def claimed(folder: Path) -> Iterator[bool]:
     """``True`` while this process holds the claim on ``folder``'s work (released on exit,
-    whatever the exit); ``False`` when another process holds it."""
+    whatever the exit); ``False`` when another process holds it, or when a run started
+    outside the sweep or study (``muppet prefinetune`` with the run's config) holds the
+    folder itself."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(folder.parent, folder.name + SUFFIX)
     if lock.acquire() is not None:
         yield False
         return
     try:
-        yield True
+        yield not _running(folder)
     finally:
         lock.release()
+
+
+def _running(folder: Path) -> bool:
+    if not (folder / LOCK_FILE).is_file():
+        return False
+    own = FolderLock(folder)
+    if own.acquire() is not None:
+        return True
+    own.release()
+    return False
