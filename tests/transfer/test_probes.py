@@ -204,3 +204,19 @@ def test_a_user_task_file_is_a_probe_target(tiny_root: Path, tmp_path: Path) -> 
     rows = probe_rows(out)
     assert [r["step"] for r in rows] == [0, 2, 4, 6]
     assert all(set(r["probe"]) == {"file_cls"} and 0 <= r["probe"]["file_cls"] <= 1 for r in rows)
+
+
+def test_probe_plot_puts_every_metric_in_points_with_the_mean_gain(tiny_root: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An accuracy (0..1) and an F1 (0..100) on one axis only in points; the second panel is
+    the gain over the base model whose mean select_checkpoint: probe maximises."""
+    probes, _ = setup_probes(tiny_root, tmp_path, ["tiny_cls", "tiny_qa"])
+    probes.history = {0: {"tiny_cls": 0.5, "tiny_qa": 4.0}, 10: {"tiny_cls": 0.6, "tiny_qa": 10.0}}
+    drawn = {}
+    monkeypatch.setattr(probes_module, "curves", lambda path, panels, baselines: drawn.update(
+        panels=panels, baselines=baselines))
+    probes.plot(tmp_path / "probe.png")
+    (_, scores), (_, gains) = drawn["panels"]
+    assert scores["tiny_cls"] == [(0, 50.0), (10, pytest.approx(60.0))] and scores["tiny_qa"] == [(0, 4.0), (10, 10.0)]
+    assert drawn["baselines"] == {"tiny_cls": 50.0, "tiny_qa": 4.0}
+    assert gains["mean"] == [(0, 0.0), (10, pytest.approx(8.0))] == [(0, 0.0), *probes.gains().items()]

@@ -202,8 +202,19 @@ class Probes:
                 f"update{where}; for these tasks, fine-tuning the base model may be the better start")
 
     def plot(self, path: Path) -> None:
-        """probe.png: each task's probe score against updates, the base model's as a dashed line."""
-        series = {t.name: [(s, v[t.name]) for s, v in sorted(self.history.items())] for t in self.tasks}
+        """probe.png: each task's probe score against updates in points (one 0..100 scale, so an
+        accuracy and an F1 share the axis), the base model's as a dashed line; and the gain over
+        the base model per task with their mean, the curve select_checkpoint: probe maximises."""
+        def points(t: TaskData, value: float) -> float:
+            return t.family.in_points(t.family.metric_name(t.spec), value)
+
+        series = {t.name: [(s, points(t, v[t.name])) for s, v in sorted(self.history.items())] for t in self.tasks}
+        vanilla = {t.name: points(t, self.history[0][t.name]) for t in self.tasks} if 0 in self.history else {}
+        gains = {name: [(s, v - vanilla[name]) for s, v in rows] for name, rows in series.items()} if vanilla else {}
+        if gains:
+            gains["mean"] = [(0, 0.0), *sorted(self.gains().items())]
         metrics = ", ".join(sorted({t.family.metric_name(t.spec) for t in self.tasks}))
-        curves(path, [(f"transfer probes ({self.cfg.method}, {self.cfg.examples} examples): {metrics}", series)],
-               baselines=self.history.get(0))
+        panels = [(f"transfer probes ({self.cfg.method}, {self.cfg.examples} examples): {metrics}, points", series)]
+        if gains:
+            panels.append(("gain over the base model (points); select_checkpoint: probe takes the best mean", gains))
+        curves(path, panels, baselines=vanilla)
