@@ -324,3 +324,18 @@ def test_a_run_another_process_holds_is_waited_for_then_taken_over(tiny_root: Pa
     assert study.run_finished(cfg.run_config("all"))
     with claims.claimed(cfg.run_dir("all")) as mine:
         assert mine  # released
+
+
+def test_a_finished_run_whose_mixture_file_changed_is_refused(tiny_root: Path, tmp_path: Path) -> None:
+    """A run names a mixture file by path; when the file later selects other tasks, the study
+    must not pass the old export off as the new mixture's."""
+    mixture = tmp_path / "mixture.yaml"
+    mixture.write_text(yaml.safe_dump({"mixture": "picked", "tasks": ["tiny_mc"]}))
+    study = tiny_study(tiny_root, tmp_path / "study")
+    study["runs"] = {"picked": {"tasks": [str(mixture)]}}
+    study["sweeps"] = {"transfer": {**study["sweeps"]["transfer"], "models": ["picked"], "fractions": [1.0]}}
+    assert not run_study(StudyConfig.from_dict(study))["stopped"]
+    assert not run_study(StudyConfig.from_dict(study))["stopped"]  # unchanged: finished, reused
+    mixture.write_text(yaml.safe_dump({"mixture": "picked", "tasks": ["tiny_qa"]}))
+    with pytest.raises(ConfigError, match=r"runs\.picked: .*\['tiny_mc'\].*mixture file"):
+        run_study(StudyConfig.from_dict(study))

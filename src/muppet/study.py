@@ -29,6 +29,20 @@ from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
 from muppet.report import fmt_points, fmt_seconds, metric_scale, write_report
 from muppet.tables import markdown_table
+from muppet.tasks.mixtures import select
+
+
+def check_run_tasks(name: str, cfg: PrefinetuneConfig) -> None:
+    """A finished run must have trained on the tasks its config selects now: a config names a
+    mixture file by path (``muppet affinity``'s output), so the file can change under it."""
+    manifest = json.loads((Path(cfg.output_dir) / "export" / "muppet.json").read_text(encoding="utf-8"))
+    trained = set((manifest.get("mixture") or {}).get("tasks") or [])
+    now = {s.name for s in select(cfg.tasks, cfg.exclude, cfg.downstream, cfg.data_dir).specs}
+    if trained - now:  # (a selected task may be missing from a run legitimately: no data left after leakage)
+        raise ConfigError(
+            f"runs.{name}: {cfg.output_dir} was trained on {sorted(trained - now)}, which its `tasks` no longer "
+            f"select (selected now and not trained: {sorted(now - trained)}): a mixture file it names has changed. "
+            "Use another output_dir, or delete that run to train it again.")
 
 
 def run_finished(cfg: PrefinetuneConfig) -> bool:
@@ -92,7 +106,9 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
                     if not run_finished(run_cfg) and not mine:
                         elsewhere.append(run)
                         continue
-                    if not run_finished(run_cfg):
+                    if run_finished(run_cfg):
+                        check_run_tasks(run, run_cfg)
+                    else:
                         bar.set_postfix_str(f"run {run}")
                         started = time.perf_counter()
                         summary = prefinetune(run_cfg)
