@@ -57,8 +57,8 @@ reproduce-quick: venv
 # Transfer-aware selection (docs/results.md): stage 1 measures which of the 40 local tasks help
 # the four downstream tasks and writes the mixtures; stage 2 pre-finetunes on them (and on all 40,
 # and on a random 10) with probes on, then fine-tunes every export. Resumable: rerun to continue.
-# Stage 1 reruns only when its config changes (then stage 2 needs a new output_dir: its runs
-# would have trained on the old mixtures).
+# Stage 1 reruns only when its config changes; stage 2 then refuses its runs trained on the old
+# mixtures (use a new output_dir).
 transfer: venv runs/transfer-affinity/mixture.yaml
 	$(BIN)/muppet study configs/transfer.yaml $(ARGS)
 
