@@ -216,7 +216,8 @@ def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tra
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """configs/transfer-affinity.yaml and configs/transfer.yaml (`make transfer`): the candidates
     are the 40 tasks the runs train on, every run has the same budget, each per-target mixture is
-    fine-tuned on its own target only, and every run probes the four targets."""
+    fine-tuned on its own target only, every run probes the four targets, and the probe-selected
+    run differs from its twin only in the checkpoint it exports."""
     from muppet.config.transfer import AffinityConfig
 
     monkeypatch.setenv("MUPPET_DATA_DIR", str(real_data_dir))
@@ -238,6 +239,9 @@ def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tra
     assert members["all"] == {s.name for s in candidates} and members["affinity-10"] == set(transfer_stage1)
     assert len(members["random-10"]) == 10 and members["random-10"] < members["all"]
     assert all(cfg.run_config(name).probe == all_cfg.probe for name in cfg.runs)  # every run has its curve
+    probed = cfg.run_config("random-10-probe").to_dict()
+    assert {k for k, v in cfg.run_config("random-10").to_dict().items() if probed[k] != v} == {
+        "output_dir", "select_checkpoint"}  # the same weights; only the exported update differs
     for t in targets:
         sweep = cfg.sweep_config(f"target-{t.name}")
         assert sweep.tasks == [t.name] and cfg.runs_of(sweep) == [f"affinity-10-{t.name}"]
