@@ -248,6 +248,11 @@ def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tra
     for sweep in cfg.sweep_configs.values():
         assert len(sweep.seeds) >= 3 and sweep.fractions == [0.1, 0.25]
         assert sweep.finetune["early_stopping_patience"] >= 1
+        # STS-B repeats dev pairs in its training data: its cells drop them; the others check
+        assert sweep.finetune.get("leakage", "error") == ("drop" if sweep.tasks == ["stsb"] else "error")
+    for family in ("selection", "probe"):
+        covered = [t for name, sweep in cfg.sweep_configs.items() if name.startswith(family) for t in sweep.tasks]
+        assert sorted(covered) == sorted(t.name for t in targets)
 
 
 def test_affinity_mixtures_feed_a_study_with_probe_selection(tiny_root: Path, tmp_path: Path) -> None:
