@@ -62,7 +62,7 @@ reproduce-quick: venv
 transfer: venv runs/transfer-affinity/mixture.yaml
 	$(BIN)/muppet study configs/transfer.yaml $(ARGS)
 
-runs/transfer-affinity/mixture.yaml: configs/transfer-affinity.yaml
+runs/transfer-affinity/mixture.yaml: configs/transfer-affinity.yaml | $(BIN)/muppet
 	$(BIN)/muppet affinity configs/transfer-affinity.yaml
 
 clean:
