@@ -163,6 +163,6 @@ def test_a_co_training_update_task_by_task_equals_one_batch_of_all(tiny_root: Pa
     loss.backward()
     torch.nn.utils.clip_grad_norm_(reference.parameters(), 1.0)
     optimizer.step()
-    assert train_step(run, 1) == pytest.approx(float(loss), rel=1e-5)
+    assert train_step(run, 1) == pytest.approx(float(loss.detach()), rel=1e-5)
     for (name, ours), theirs in zip(run.model.state_dict().items(), reference.state_dict().values()):
         torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6, msg=name)
