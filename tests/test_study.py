@@ -315,7 +315,7 @@ def test_a_run_another_process_holds_is_waited_for_then_taken_over(tiny_root: Pa
 
     from muppet import claims, study
 
-    monkeypatch.setattr(study, "POLL_S", 0.2)
+    monkeypatch.setattr(claims, "POLL_S", 0.2)
     study_dict = tiny_study(tiny_root, tmp_path / "study")
     study_dict["sweeps"] = {"transfer": {**study_dict["sweeps"]["transfer"], "fractions": [1.0]}}
     study_dict["runs"] = {"all": {}}

@@ -11,14 +11,17 @@ inside takes the folder's own lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from muppet.train.runfolder import LOCK_FILE, FolderLock
 
 SUFFIX = ".claim"
 POLL_S = 5.0  # between two looks at work another process holds: short against a cell's minutes
+T = TypeVar("T")
 
 
 @contextmanager
@@ -46,3 +49,24 @@ def _running(folder: Path) -> bool:
         return True
     own.release()
     return False
+
+
+def take_turns(items: Iterable[T], folder: Callable[[T], Path], finished: Callable[[T], bool]) -> Iterator[tuple[T, bool]]:
+    """Each item once, under its claim: ``(item, True)`` when it is unfinished and now this
+    process's to do, ``(item, False)`` when it is finished. Items another process holds are
+    looked at again every ``POLL_S`` until they are finished or free. Close the iterator when
+    leaving early (``contextlib.closing``): that releases the claim in hand."""
+    pending = list(items)
+    while pending:
+        elsewhere = []
+        for item in pending:
+            with claimed(folder(item)) as mine:
+                if finished(item):
+                    yield item, False
+                elif mine:
+                    yield item, True
+                else:
+                    elsewhere.append(item)
+        pending = elsewhere
+        if pending:
+            time.sleep(POLL_S)

@@ -17,12 +17,13 @@ import json
 import math
 import os
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from muppet.claims import POLL_S, claimed
+from muppet.claims import take_turns
 from muppet.config import PrefinetuneConfig, SweepModel, read_yaml_mapping
 from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
@@ -97,29 +98,22 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     def ensure(runs: list[str]) -> str | None:
         """Train the runs that are not finished (waiting for those another process of the
         study is training); the name of one that stopped on a signal."""
-        pending = [r for r in runs if r not in done_runs]
-        while pending:
-            elsewhere = []
-            for run in pending:
+        turns = take_turns([r for r in runs if r not in done_runs], cfg.run_dir,
+                           lambda run: run_finished(cfg.run_configs[run]))
+        with closing(turns):
+            for run, mine in turns:
                 run_cfg = cfg.run_configs[run]
-                with claimed(cfg.run_dir(run)) as mine:
-                    if not run_finished(run_cfg) and not mine:
-                        elsewhere.append(run)
-                        continue
-                    if run_finished(run_cfg):
-                        check_run_tasks(run, run_cfg)
-                    else:
-                        bar.set_postfix_str(f"run {run}")
-                        started = time.perf_counter()
-                        summary = prefinetune(run_cfg)
-                        record(f"runs/{run}", time.perf_counter() - started)
-                        if summary.get("stopped"):
-                            return run
+                if mine:
+                    bar.set_postfix_str(f"run {run}")
+                    started = time.perf_counter()
+                    summary = prefinetune(run_cfg)
+                    record(f"runs/{run}", time.perf_counter() - started)
+                    if summary.get("stopped"):
+                        return run
+                else:
+                    check_run_tasks(run, run_cfg)
                 done_runs.add(run)
                 bar.update(1)
-            pending = elsewhere
-            if pending:
-                time.sleep(POLL_S)
         return None
 
     # Each sweep right after the runs it needs: the first comparisons come before the last run.

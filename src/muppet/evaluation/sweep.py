@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import yaml
 from tqdm.auto import tqdm
 
-from muppet.claims import POLL_S, claimed
+from muppet.claims import take_turns
 from muppet.config.sweep import SweepConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE, finetune
@@ -62,30 +62,21 @@ def sweep(cfg: SweepConfig) -> dict[str, Any]:
     cells = list(cfg.cells())
     skipped = ran = 0
     bar = tqdm(total=len(cells), desc="sweep", unit="cell", disable=not cfg.progress)
-    pending = cells
-    while pending:
-        elsewhere = []
-        for model, task, fraction, seed in pending:
-            folder = cfg.cell_dir(model, task, fraction, seed)
-            bar.set_postfix_str(f"{Path(model).name} {task} f={fraction:g} s={seed}")
-            with claimed(folder) as mine:
-                if mine and not (folder / RESULTS_FILE).is_file():
-                    result = finetune(cfg.cell_config(model, task, fraction, seed))
-                    if result.get("stopped"):  # a signal: the cell has a checkpoint, and a rerun continues it
-                        bar.close()
-                        return {"cells": len(cells), "skipped": skipped, "ran": ran, "stopped": True,
-                                "results": str(write_results_csv(cfg)), "signal": result.get("signal")}
-                    ran += 1
-                    write_results_csv(cfg)
-                elif (folder / RESULTS_FILE).is_file():
-                    skipped += 1
-                else:
-                    elsewhere.append((model, task, fraction, seed))
-                    continue
+    turns = take_turns(cells, lambda cell: cfg.cell_dir(*cell), lambda cell: (cfg.cell_dir(*cell) / RESULTS_FILE).is_file())
+    with closing(turns):
+        for (model, task, fraction, seed), mine in turns:
+            if mine:
+                bar.set_postfix_str(f"{Path(model).name} {task} f={fraction:g} s={seed}")
+                result = finetune(cfg.cell_config(model, task, fraction, seed))
+                if result.get("stopped"):  # a signal: the cell has a checkpoint, and a rerun continues it
+                    bar.close()
+                    return {"cells": len(cells), "skipped": skipped, "ran": ran, "stopped": True,
+                            "results": str(write_results_csv(cfg)), "signal": result.get("signal")}
+                ran += 1
+                write_results_csv(cfg)
+            else:
+                skipped += 1
             bar.update(1)
-        pending = elsewhere
-        if pending:  # cells another process is running: look again until their results are in
-            time.sleep(POLL_S)
     bar.close()
     csv_path = write_results_csv(cfg)
     return {"cells": len(cells), "skipped": skipped, "ran": ran, "results": str(csv_path), "stopped": False}
