@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from contextlib import closing
 from pathlib import Path
@@ -31,6 +30,7 @@ from muppet.evaluation.finetune import RESULTS_FILE
 from muppet.report import fmt_points, fmt_seconds, metric_scale, write_report
 from muppet.tables import markdown_table
 from muppet.tasks.mixtures import select
+from muppet.train.checkpoint import write_json_atomic
 
 
 def check_run_tasks(name: str, cfg: PrefinetuneConfig) -> None:
@@ -85,9 +85,7 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
         if timings_path.is_file():  # read again: another process of the same study may have added to it
             timings.update(json.loads(timings_path.read_text(encoding="utf-8")))
         timings[key] = timings.get(key, 0.0) + seconds
-        tmp = timings_path.with_name(f"timings.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(timings, indent=1), encoding="utf-8")
-        tmp.replace(timings_path)
+        write_json_atomic(timings_path, timings)
         # after every stage, so that an interrupted study still says where it stands
         (out / "summary.md").write_text(render_summary(cfg, timings), encoding="utf-8")
 
@@ -146,8 +144,6 @@ def render_summary(cfg: StudyConfig, timings: dict[str, float]) -> str:
     lines = [f"# Study `{cfg.output_dir}`", "", "The resolved configuration is `study.yaml`; each run keeps its "
              "`config.yaml`, each fine-tuning cell its `results.json` with its config.", "",
              "## Pre-finetuning runs", ""]
-    from muppet.tasks.mixtures import select
-
     runs = []
     for name, run in cfg.run_configs.items():
         specs = select(run.tasks, run.exclude, run.downstream, run.data_dir).specs

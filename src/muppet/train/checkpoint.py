@@ -143,8 +143,9 @@ def save_checkpoint(
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """``data`` as JSON at ``path``, complete or not at all (written aside, then renamed)."""
-    tmp = path.with_name(path.name + ".tmp")
+    """``data`` as JSON at ``path``, complete or not at all (written aside, then renamed; the
+    aside name is the process's own, for files that several processes of one study write)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
     os.replace(tmp, path)
 

@@ -95,8 +95,8 @@ def setup(cfg: AffinityConfig) -> AffinityRun:
                        {s.name: sources.get(s.name, s.name) for s in candidates}, optimizer, sketch)
 
 
-def _loss(run: AffinityRun, batch: Any) -> torch.Tensor:
-    return mixed_loss(batch, run.model(batch), "log")[0]
+def _loss(run: AffinityRun, batch: Any, per: int | None = None) -> torch.Tensor:
+    return mixed_loss(batch, run.model(batch), "log", per=per)[0]
 
 
 @torch.no_grad()
@@ -147,7 +147,7 @@ def train_step(run: AffinityRun, step: int) -> float:
     total = 0.0
     for task_slots in slots:
         batch = build_batch(task_slots, run.tasks, run.model.backbone)
-        loss = mixed_loss(batch, run.model(batch), "log", per=per)[0]
+        loss = _loss(run, batch, per)
         if not torch.isfinite(loss):
             raise ConfigError(f"co-training update {step} has a non-finite loss: lower lr")
         loss.backward()

@@ -73,12 +73,14 @@ def probe_data(specs: Sequence[TaskSpec], cfg: Any, tokenizer: Any, settings: Fe
     return out
 
 
+def in_points(task: TaskData, score: float) -> float:
+    """A probe score (the task's headline metric) on the 0..100 scale every task shares."""
+    return task.family.in_points(task.family.metric_name(task.spec), score)
+
+
 def mean_gain(scores: Mapping[str, float], vanilla: Mapping[str, float], tasks: Sequence[TaskData]) -> float:
     """The mean over tasks of score minus the base model's score, in points (0..100 scales)."""
-    gains = []
-    for t in tasks:
-        metric = t.family.metric_name(t.spec)
-        gains.append(t.family.in_points(metric, scores[t.name]) - t.family.in_points(metric, vanilla[t.name]))
+    gains = [in_points(t, scores[t.name]) - in_points(t, vanilla[t.name]) for t in tasks]
     return float(np.mean(gains)) if gains else float("nan")
 
 
@@ -205,16 +207,12 @@ class Probes:
         """probe.png: each task's probe score against updates in points (one 0..100 scale, so an
         accuracy and an F1 share the axis), the base model's as a dashed line; and the gain over
         the base model per task with their mean, the curve select_checkpoint: probe maximises."""
-        def points(t: TaskData, value: float) -> float:
-            return t.family.in_points(t.family.metric_name(t.spec), value)
-
-        series = {t.name: [(s, points(t, v[t.name])) for s, v in sorted(self.history.items())] for t in self.tasks}
-        vanilla = {t.name: points(t, self.history[0][t.name]) for t in self.tasks} if 0 in self.history else {}
-        gains = {name: [(s, v - vanilla[name]) for s, v in rows] for name, rows in series.items()} if vanilla else {}
-        if gains:
-            gains["mean"] = [(0, 0.0), *sorted(self.gains().items())]
+        series = {t.name: [(s, in_points(t, v[t.name])) for s, v in sorted(self.history.items())] for t in self.tasks}
         metrics = ", ".join(sorted({t.family.metric_name(t.spec) for t in self.tasks}))
         panels = [(f"transfer probes ({self.cfg.method}, {self.cfg.examples} examples): {metrics}, points", series)]
-        if gains:
+        vanilla = {name: rows[0][1] for name, rows in series.items()} if 0 in self.history else {}
+        if vanilla:
+            gains = {name: [(s, v - vanilla[name]) for s, v in rows] for name, rows in series.items()}
+            gains["mean"] = [(0, 0.0), *sorted(self.gains().items())]
             panels.append(("gain over the base model (points); select_checkpoint: probe takes the best mean", gains))
         curves(path, panels, baselines=vanilla)
