@@ -46,6 +46,20 @@ def test_a_killed_holder_frees_its_claim(tmp_path: Path) -> None:
         assert mine
 
 
+def test_take_turns_passes_over_held_work_when_told_not_to_wait(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from muppet import claims
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError("waited for held work")
+
+    monkeypatch.setattr(claims.time, "sleep", no_sleep)
+    done = {"c"}
+    with claimed(tmp_path / "b"):  # another holder of b
+        turns = list(claims.take_turns("abcd", lambda item: tmp_path / item, done.__contains__, wait=False))
+    assert turns == [("a", True), ("c", False), ("d", True)]  # b: neither done nor taken, and no wait
+
+
 def test_a_folder_a_run_holds_is_not_claimable(tmp_path: Path) -> None:
     """A run started outside the sweep or study (its own lock on the folder) is not run twice."""
     from muppet.train.runfolder import FolderLock

@@ -246,13 +246,18 @@ def test_shipped_transfer_study_compares_like_with_like(real_data_dir: Path, tra
         sweep = cfg.sweep_config(f"target-{t.name}")
         assert sweep.tasks == [t.name] and cfg.runs_of(sweep) == [f"affinity-10-{t.name}"]
     for sweep in cfg.sweep_configs.values():
-        assert len(sweep.seeds) >= 3 and sweep.fractions == [0.1, 0.25]
-        assert sweep.finetune["early_stopping_patience"] >= 1
+        assert len(sweep.seeds) >= 3 and sweep.finetune["early_stopping_patience"] >= 1
         # STS-B repeats dev pairs in its training data: its cells drop them; the others check
         assert sweep.finetune.get("leakage", "error") == ("drop" if sweep.tasks == ["stsb"] else "error")
-    for family in ("selection", "probe"):
+    for family in ("selection", "probe", "target"):
         covered = [t for name, sweep in cfg.sweep_configs.items() if name.startswith(family) for t in sweep.tasks]
         assert sorted(covered) == sorted(t.name for t in targets)
+    # each target at two fractions in the mixture comparison, the others at its scarcer one
+    fractions = {t: sweep.fractions for name, sweep in cfg.sweep_configs.items() if name.startswith("selection")
+                 for t in sweep.tasks}
+    assert all(len(f) == 2 and f[0] < f[1] for f in fractions.values())
+    for name, sweep in cfg.sweep_configs.items():
+        assert name.startswith("selection") or all(sweep.fractions == [fractions[t][0]] for t in sweep.tasks)
 
 
 def test_affinity_mixtures_feed_a_study_with_probe_selection(tiny_root: Path, tmp_path: Path) -> None:
@@ -333,6 +338,40 @@ def test_a_run_another_process_holds_is_waited_for_then_taken_over(tiny_root: Pa
     assert study.run_finished(cfg.run_config("all"))
     with claims.claimed(cfg.run_dir("all")) as mine:
         assert mine  # released
+
+
+def test_work_another_process_holds_is_passed_over_for_the_next_sweeps(tiny_root: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes of one study: while the other one trains the first sweep's run, this one
+    trains the second sweep's run and fine-tunes its cells instead of idling, then does the
+    first sweep once the run is let go. The other process lets go only when the second sweep's
+    report exists, so a study that waited in order would never get there."""
+    import subprocess
+    import sys
+
+    from muppet import claims
+
+    monkeypatch.setattr(claims, "POLL_S", 0.2)
+    study_dict = tiny_study(tiny_root, tmp_path / "study")
+    study_dict["sweeps"] = {"first": {"models": ["all"], "fractions": [1.0], "seeds": [1]},
+                            "second": {"models": ["mc-only"], "fractions": [1.0], "seeds": [1]}}
+    cfg = StudyConfig.from_dict(study_dict)
+    second_report = tmp_path / "study" / "sweeps" / "second" / "report.md"
+    other = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from muppet.claims import claimed\n"
+        f"with claimed(Path({str(cfg.run_dir('all'))!r})) as mine:\n"
+        "    print(mine, flush=True)\n"
+        "    deadline = time.monotonic() + 120\n"
+        f"    while not Path({str(second_report)!r}).is_file():\n"
+        "        if time.monotonic() > deadline: sys.exit(3)\n"
+        "        time.sleep(0.1)\n")], stdout=subprocess.PIPE, text=True)
+    assert other.stdout.readline().strip() == "True"
+    result = run_study(cfg)
+    assert other.wait(timeout=60) == 0  # the second sweep was done while the first one's run was held
+    assert not result["stopped"] and set(result["reports"]) == {"first", "second"}
+    assert {"runs/all", "runs/mc-only"} <= set(json.loads((tmp_path / "study" / "timings.json").read_text()))
+    rows = list(csv.DictReader((tmp_path / "study" / "sweeps" / "first" / "results.csv").open()))
+    assert {r["model"] for r in rows} == {"all"}  # and the first sweep after it was let go
 
 
 def test_a_finished_run_whose_mixture_file_changed_is_refused(tiny_root: Path, tmp_path: Path) -> None:

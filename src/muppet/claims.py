@@ -51,11 +51,13 @@ def _running(folder: Path) -> bool:
     return False
 
 
-def take_turns(items: Iterable[T], folder: Callable[[T], Path], finished: Callable[[T], bool]) -> Iterator[tuple[T, bool]]:
+def take_turns(items: Iterable[T], folder: Callable[[T], Path], finished: Callable[[T], bool],
+               wait: bool = True) -> Iterator[tuple[T, bool]]:
     """Each item once, under its claim: ``(item, True)`` when it is unfinished and now this
     process's to do, ``(item, False)`` when it is finished. Items another process holds are
-    looked at again every ``POLL_S`` until they are finished or free. Close the iterator when
-    leaving early (``contextlib.closing``): that releases the claim in hand."""
+    looked at again every ``POLL_S`` until they are finished or free; with ``wait=False`` they
+    are passed over instead (the caller has other work, and comes back). Close the iterator
+    when leaving early (``contextlib.closing``): that releases the claim in hand."""
     pending = list(items)
     while pending:
         elsewhere = []
@@ -67,6 +69,6 @@ def take_turns(items: Iterable[T], folder: Callable[[T], Path], finished: Callab
                     yield item, True
                 else:
                     elsewhere.append(item)
-        pending = elsewhere
+        pending = elsewhere if wait else []
         if pending:
             time.sleep(POLL_S)

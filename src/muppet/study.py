@@ -22,8 +22,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from muppet import claims
 from muppet.claims import take_turns
-from muppet.config import PrefinetuneConfig, SweepModel, read_yaml_mapping
+from muppet.config import PrefinetuneConfig, SweepConfig, SweepModel, read_yaml_mapping
 from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
@@ -65,9 +66,6 @@ def _model_line(variant: SweepModel) -> str:
 
 
 def run_study(cfg: StudyConfig) -> dict[str, Any]:
-    from muppet.evaluation.sweep import sweep
-    from muppet.train.loop import prefinetune
-
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "study.yaml"
@@ -78,62 +76,102 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
             raise ConfigError(f"{out} holds a study whose runs {changed} had other settings; their checkpoints "
                               "would not match. Use another output_dir.")
     cfg.save(saved)
-    timings_path = out / "timings.json"
-    timings: dict[str, Any] = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
+    work = _Share(cfg)
+    stopped = work.sweeps() or work.ensure(list(cfg.runs), wait=True)  # the latter: a study of runs alone
+    if stopped is not None:
+        return {"stopped": True, "run": stopped, "timings": work.timings}
+    work.bar.close()
+    (out / "summary.md").write_text(render_summary(cfg, work.timings), encoding="utf-8")
+    return {"stopped": False, "reports": work.reports, "timings": work.timings, "summary": str(out / "summary.md")}
 
-    def record(key: str, seconds: float) -> None:
-        if timings_path.is_file():  # read again: another process of the same study may have added to it
-            timings.update(json.loads(timings_path.read_text(encoding="utf-8")))
-        timings[key] = timings.get(key, 0.0) + seconds
-        write_json_atomic(timings_path, timings)
+
+class _Share:
+    """This process's share of a study: the runs and cells it trains, what it has seen
+    finished, the timings it adds to, and its progress bar."""
+
+    def __init__(self, cfg: StudyConfig) -> None:
+        self.cfg = cfg
+        self.timings_path = Path(cfg.output_dir) / "timings.json"
+        self.timings: dict[str, Any] = (json.loads(self.timings_path.read_text(encoding="utf-8"))
+                                        if self.timings_path.is_file() else {})
+        self.reports: dict[str, str] = {}
+        self.done_runs: set[str] = set()
+        self.bar = tqdm(total=len(cfg.runs) + len(cfg.sweeps), desc="study", unit="stage", disable=not cfg.progress)
+
+    def record(self, key: str, seconds: float) -> None:
+        if self.timings_path.is_file():  # read again: another process of the same study may have added to it
+            self.timings.update(json.loads(self.timings_path.read_text(encoding="utf-8")))
+        self.timings[key] = self.timings.get(key, 0.0) + seconds
+        write_json_atomic(self.timings_path, self.timings)
         # after every stage, so that an interrupted study still says where it stands
-        (out / "summary.md").write_text(render_summary(cfg, timings), encoding="utf-8")
+        (Path(self.cfg.output_dir) / "summary.md").write_text(render_summary(self.cfg, self.timings), encoding="utf-8")
 
-    reports: dict[str, str] = {}
-    bar = tqdm(total=len(cfg.runs) + len(cfg.sweeps), desc="study", unit="stage", disable=not cfg.progress)
-    done_runs: set[str] = set()
+    def ensure(self, runs: list[str], wait: bool) -> str | None:
+        """Train the runs that are not finished, waiting for those another process of the
+        study is training, or with ``wait=False`` passing them over; the name of one that
+        stopped on a signal."""
+        from muppet.train.loop import prefinetune
 
-    def ensure(runs: list[str]) -> str | None:
-        """Train the runs that are not finished (waiting for those another process of the
-        study is training); the name of one that stopped on a signal."""
-        turns = take_turns([r for r in runs if r not in done_runs], cfg.run_dir,
-                           lambda run: run_finished(cfg.run_configs[run]))
+        turns = take_turns([r for r in runs if r not in self.done_runs], self.cfg.run_dir,
+                           lambda run: run_finished(self.cfg.run_configs[run]), wait)
         with closing(turns):
             for run, mine in turns:
-                run_cfg = cfg.run_configs[run]
+                run_cfg = self.cfg.run_configs[run]
                 if mine:
-                    bar.set_postfix_str(f"run {run}")
+                    self.bar.set_postfix_str(f"run {run}")
                     started = time.perf_counter()
                     summary = prefinetune(run_cfg)
-                    record(f"runs/{run}", time.perf_counter() - started)
+                    self.record(f"runs/{run}", time.perf_counter() - started)
                     if summary.get("stopped"):
                         return run
                 else:
                     check_run_tasks(run, run_cfg)
-                done_runs.add(run)
-                bar.update(1)
+                self.done_runs.add(run)
+                self.bar.update(1)
         return None
 
-    # Each sweep right after the runs it needs: the first comparisons come before the last run.
-    for name, sweep_cfg in cfg.sweep_configs.items():
-        stopped = ensure(cfg.runs_of(sweep_cfg))
-        if stopped is not None:
-            return {"stopped": True, "run": stopped, "timings": timings}
-        bar.set_postfix_str(f"sweep {name}")
+    def sweeps(self) -> str | None:
+        """Each sweep right after the runs it needs, so the first comparisons come before the
+        last run; what stopped on a signal. Work another process of the study holds (a run, a
+        sweep's last cells) is passed over for the next sweep's and looked at again on the
+        next pass, so no process idles while any work is free."""
+        pending = dict(self.cfg.sweep_configs)
+        while pending:
+            seen, worked = (len(self.done_runs), len(pending)), False
+            for name, sweep_cfg in list(pending.items()):
+                stopped = self.ensure(self.cfg.runs_of(sweep_cfg), wait=False)
+                if stopped is not None:
+                    return stopped
+                if set(self.cfg.runs_of(sweep_cfg)) <= self.done_runs:
+                    done, ran = self.sweep(name, sweep_cfg)
+                    if done is None:
+                        return f"sweep {name}"
+                    worked |= ran
+                    if done:
+                        del pending[name]
+            if pending and not worked and seen == (len(self.done_runs), len(pending)):
+                time.sleep(claims.POLL_S)  # everything left is another process's now
+        return None
+
+    def sweep(self, name: str, sweep_cfg: SweepConfig) -> tuple[bool | None, bool]:
+        """The sweep's free cells: (all its cells finished, or None when stopped on a signal;
+        whether this process ran any), and its report once all are finished."""
+        from muppet.evaluation.sweep import sweep
+
+        self.bar.set_postfix_str(f"sweep {name}")
         started = time.perf_counter()
-        swept = sweep(sweep_cfg)
-        record(f"sweeps/{name}", time.perf_counter() - started)
+        swept = sweep(sweep_cfg, wait=False)
+        ran = bool(swept["ran"]) or swept["stopped"]
+        if ran:
+            self.record(f"sweeps/{name}", time.perf_counter() - started)
         if swept["stopped"]:
-            return {"stopped": True, "run": f"sweep {name}", "timings": timings}
-        report = write_report(sweep_cfg.output_dir, run_dirs=[str(cfg.run_dir(r)) for r in cfg.runs_of(sweep_cfg)])
-        reports[name] = str(report.out_dir / "report.md")
-        bar.update(1)
-    stopped = ensure(list(cfg.runs))  # a study of runs alone
-    if stopped is not None:
-        return {"stopped": True, "run": stopped, "timings": timings}
-    bar.close()
-    (out / "summary.md").write_text(render_summary(cfg, timings), encoding="utf-8")
-    return {"stopped": False, "reports": reports, "timings": timings, "summary": str(out / "summary.md")}
+            return None, ran
+        if swept["pending"]:
+            return False, ran
+        report = write_report(sweep_cfg.output_dir, run_dirs=[str(self.cfg.run_dir(r)) for r in self.cfg.runs_of(sweep_cfg)])
+        self.reports[name] = str(report.out_dir / "report.md")
+        self.bar.update(1)
+        return True, ran
 
 
 def _duration(seconds: float | None) -> str:

@@ -149,7 +149,7 @@ def test_sweep_runs_resumes_and_reports(tiny_root: Path, tmp_path: Path) -> None
     ))
     first = sweep(cfg)
     assert first == {"cells": 8, "skipped": 0, "ran": 8, "results": str(tmp_path / "sweep" / "results.csv"),
-                     "stopped": False}
+                     "stopped": False, "pending": 0}
     rows = list(csv.DictReader((tmp_path / "sweep" / "results.csv").open()))
     assert len(rows) == 8 * 3  # accuracy, f1_macro, mcc on dev
     assert set(rows[0]) == {"model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds"}

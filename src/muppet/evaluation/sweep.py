@@ -51,10 +51,12 @@ def write_results_csv(cfg: SweepConfig) -> Path:
     return out
 
 
-def sweep(cfg: SweepConfig) -> dict[str, Any]:
+def sweep(cfg: SweepConfig, wait: bool = True) -> dict[str, Any]:
     """Run the grid's unfinished cells. Several processes may run the same sweep (one per
     device, or per machine on a shared folder): each cell is claimed by one of them
-    (:mod:`muppet.claims`), and each process returns once every cell is finished."""
+    (:mod:`muppet.claims`), and each process returns once every cell is finished; with
+    ``wait=False``, once none is left that another process does not hold (``pending``: the
+    cells not finished yet)."""
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     check_saved(cfg, out / "sweep.yaml")
@@ -62,7 +64,10 @@ def sweep(cfg: SweepConfig) -> dict[str, Any]:
     cells = list(cfg.cells())
     skipped = ran = 0
     bar = tqdm(total=len(cells), desc="sweep", unit="cell", disable=not cfg.progress)
-    turns = take_turns(cells, lambda cell: cfg.cell_dir(*cell), lambda cell: (cfg.cell_dir(*cell) / RESULTS_FILE).is_file())
+    def finished(cell: tuple[str, str, float, int]) -> bool:
+        return (cfg.cell_dir(*cell) / RESULTS_FILE).is_file()
+
+    turns = take_turns(cells, lambda cell: cfg.cell_dir(*cell), finished, wait)
     with closing(turns):
         for (model, task, fraction, seed), mine in turns:
             if mine:
@@ -79,7 +84,8 @@ def sweep(cfg: SweepConfig) -> dict[str, Any]:
             bar.update(1)
     bar.close()
     csv_path = write_results_csv(cfg)
-    return {"cells": len(cells), "skipped": skipped, "ran": ran, "results": str(csv_path), "stopped": False}
+    return {"cells": len(cells), "skipped": skipped, "ran": ran, "results": str(csv_path), "stopped": False,
+            "pending": sum(not finished(cell) for cell in cells)}
 
 
 def check_saved(cfg: SweepConfig, saved: Path) -> None:
