@@ -374,6 +374,40 @@ def test_work_another_process_holds_is_passed_over_for_the_next_sweeps(tiny_root
     assert {r["model"] for r in rows} == {"all"}  # and the first sweep after it was let go
 
 
+def test_the_summary_shows_a_sweep_s_results_while_its_cells_run(tiny_root: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """After each cell, the sweep's report and the study's summary show the cells finished so
+    far, marked partial: the other process holds a cell until the summary says so."""
+    import subprocess
+    import sys
+
+    from muppet import claims
+
+    monkeypatch.setattr(claims, "POLL_S", 0.2)
+    study_dict = tiny_study(tiny_root, tmp_path / "study")
+    study_dict["runs"] = {"all": {}}
+    study_dict["sweeps"] = {"transfer": study_dict["sweeps"]["transfer"]}  # 2 models x 2 fractions
+    cfg = StudyConfig.from_dict(study_dict)
+    sweep_cfg = cfg.sweep_config("transfer")
+    held = sweep_cfg.cell_dir(*next(iter(sweep_cfg.cells())))
+    summary = tmp_path / "study" / "summary.md"
+    other = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from muppet.claims import claimed\n"
+        f"with claimed(Path({str(held)!r})) as mine:\n"
+        "    print(mine, flush=True)\n"
+        "    deadline = time.monotonic() + 120\n"
+        f"    path = Path({str(summary)!r})\n"
+        "    while not (path.is_file() and '**Partial:** 1 cells' in path.read_text()):\n"
+        "        if time.monotonic() > deadline: sys.exit(3)\n"
+        "        time.sleep(0.1)\n")], stdout=subprocess.PIPE, text=True)
+    assert other.stdout.readline().strip() == "True"
+    result = run_study(cfg)
+    assert other.wait(timeout=60) == 0  # the summary showed the 3 other cells while one was held
+    text = summary.read_text()
+    assert not result["stopped"] and "**Partial:**" not in text  # all 4 done: the final summary is whole
+    assert text.count("| tiny_cls (accuracy) |") == 4
+
+
 def test_a_finished_run_whose_mixture_file_changed_is_refused(tiny_root: Path, tmp_path: Path) -> None:
     """A run names a mixture file by path; when the file later selects other tasks, the study
     must not pass the old export off as the new mixture's."""

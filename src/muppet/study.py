@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from contextlib import closing
 from pathlib import Path
@@ -81,8 +82,7 @@ def run_study(cfg: StudyConfig) -> dict[str, Any]:
     if stopped is not None:
         return {"stopped": True, "run": stopped, "timings": work.timings}
     work.bar.close()
-    (out / "summary.md").write_text(render_summary(cfg, work.timings), encoding="utf-8")
-    return {"stopped": False, "reports": work.reports, "timings": work.timings, "summary": str(out / "summary.md")}
+    return {"stopped": False, "reports": work.reports, "timings": work.timings, "summary": str(work.write_summary())}
 
 
 class _Share:
@@ -103,8 +103,14 @@ class _Share:
             self.timings.update(json.loads(self.timings_path.read_text(encoding="utf-8")))
         self.timings[key] = self.timings.get(key, 0.0) + seconds
         write_json_atomic(self.timings_path, self.timings)
-        # after every stage, so that an interrupted study still says where it stands
-        (Path(self.cfg.output_dir) / "summary.md").write_text(render_summary(self.cfg, self.timings), encoding="utf-8")
+        self.write_summary()  # after every stage, so that an interrupted study still says where it stands
+
+    def write_summary(self) -> Path:
+        path = Path(self.cfg.output_dir) / "summary.md"
+        tmp = path.with_name(f".summary.md.{os.getpid()}.tmp")  # several processes of the study may write it
+        tmp.write_text(render_summary(self.cfg, self.timings), encoding="utf-8")
+        tmp.replace(path)
+        return path
 
     def ensure(self, runs: list[str], wait: bool) -> str | None:
         """Train the runs that are not finished, waiting for those another process of the
@@ -155,12 +161,17 @@ class _Share:
 
     def sweep(self, name: str, sweep_cfg: SweepConfig) -> tuple[bool | None, bool]:
         """The sweep's free cells: (all its cells finished, or None when stopped on a signal;
-        whether this process ran any), and its report once all are finished."""
+        whether this process ran any). Its report, and the summary, are rewritten after every
+        cell, so a long sweep shows its results so far (the report lists the missing cells)."""
         from muppet.evaluation.sweep import sweep
+
+        def report() -> None:
+            write_report(sweep_cfg.output_dir, run_dirs=[str(self.cfg.run_dir(r)) for r in self.cfg.runs_of(sweep_cfg)])
+            self.write_summary()
 
         self.bar.set_postfix_str(f"sweep {name}")
         started = time.perf_counter()
-        swept = sweep(sweep_cfg, wait=False)
+        swept = sweep(sweep_cfg, wait=False, on_cell=report)
         ran = bool(swept["ran"]) or swept["stopped"]
         if ran:
             self.record(f"sweeps/{name}", time.perf_counter() - started)
@@ -168,8 +179,8 @@ class _Share:
             return None, ran
         if swept["pending"]:
             return False, ran
-        report = write_report(sweep_cfg.output_dir, run_dirs=[str(self.cfg.run_dir(r)) for r in self.cfg.runs_of(sweep_cfg)])
-        self.reports[name] = str(report.out_dir / "report.md")
+        report()
+        self.reports[name] = str(Path(sweep_cfg.output_dir) / "report.md")
         self.bar.update(1)
         return True, ran
 
@@ -266,6 +277,9 @@ def sweep_table(name: str, sweep_dir: Path) -> list[str]:
     gains = {(g["model"], g["task"], g["split"], g["fraction"]): g for g in report["gains"]}
     lines = ["", f"## Sweep `{name}`", "", f"Dev scores in points; the gain is over `{labels.get(report['baseline'], report['baseline'])}`, "
              "paired by seed (mean of the per-seed differences; wins = seeds on which the model scored higher).", ""]
+    if report.get("missing"):
+        lines += [f"**Partial:** {len(report['missing'])} cells of the grid have not finished yet "
+                      "(listed in the report); the rows below are those that have.", ""]
     rows = []
     for cell in sorted(report["cells"], key=lambda c: (list(tasks).index(c["task"]) if c["task"] in tasks else 99,
                                                         c["fraction"], [m["model"] for m in report["models"]].index(c["model"]))):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,11 @@ def write_results_csv(cfg: SweepConfig) -> Path:
     return out
 
 
-def sweep(cfg: SweepConfig, wait: bool = True) -> dict[str, Any]:
-    """Run the grid's unfinished cells. Several processes may run the same sweep (one per
-    device, or per machine on a shared folder): each cell is claimed by one of them
-    (:mod:`muppet.claims`), and each process returns once every cell is finished; with
+def sweep(cfg: SweepConfig, wait: bool = True, on_cell: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run the grid's unfinished cells, calling ``on_cell`` after each one this process
+    finishes (``results.csv`` is up to date by then). Several processes may run the same
+    sweep (one per device, or per machine on a shared folder): each cell is claimed by one of
+    them (:mod:`muppet.claims`), and each process returns once every cell is finished; with
     ``wait=False``, once none is left that another process does not hold (``pending``: the
     cells not finished yet)."""
     out = Path(cfg.output_dir)
@@ -79,6 +81,8 @@ def sweep(cfg: SweepConfig, wait: bool = True) -> dict[str, Any]:
                             "results": str(write_results_csv(cfg)), "signal": result.get("signal")}
                 ran += 1
                 write_results_csv(cfg)
+                if on_cell is not None:
+                    on_cell()
             else:
                 skipped += 1
             bar.update(1)
