@@ -66,6 +66,7 @@ def sweep(cfg: SweepConfig, wait: bool = True, on_cell: Callable[[], None] | Non
     cells = list(cfg.cells())
     skipped = ran = 0
     bar = tqdm(total=len(cells), desc="sweep", unit="cell", disable=not cfg.progress)
+
     def finished(cell: tuple[str, str, float, int]) -> bool:
         return (cfg.cell_dir(*cell) / RESULTS_FILE).is_file()
 
