@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from contextlib import closing
 from pathlib import Path
@@ -29,6 +28,7 @@ from muppet.config import PrefinetuneConfig, SweepConfig, SweepModel, read_yaml_
 from muppet.config.study import StudyConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE
+from muppet.files import write_text_atomic
 from muppet.report import fmt_points, fmt_seconds, metric_scale, write_report
 from muppet.tables import markdown_table
 from muppet.tasks.mixtures import select
@@ -106,11 +106,7 @@ class _Share:
         self.write_summary()  # after every stage, so that an interrupted study still says where it stands
 
     def write_summary(self) -> Path:
-        path = Path(self.cfg.output_dir) / "summary.md"
-        tmp = path.with_name(f".summary.md.{os.getpid()}.tmp")  # several processes of the study may write it
-        tmp.write_text(render_summary(self.cfg, self.timings), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return write_text_atomic(Path(self.cfg.output_dir) / "summary.md", render_summary(self.cfg, self.timings))
 
     def ensure(self, runs: list[str], wait: bool) -> str | None:
         """Train the runs that are not finished, waiting for those another process of the
@@ -279,7 +275,7 @@ def sweep_table(name: str, sweep_dir: Path) -> list[str]:
              "paired by seed (mean of the per-seed differences; wins = seeds on which the model scored higher).", ""]
     if report.get("missing"):
         lines += [f"**Partial:** {len(report['missing'])} cells of the grid have not finished yet "
-                      "(listed in the report); the rows below are those that have.", ""]
+                  "(listed in the report); the rows below are those that have.", ""]
     rows = []
     for cell in sorted(report["cells"], key=lambda c: (list(tasks).index(c["task"]) if c["task"] in tasks else 99,
                                                         c["fraction"], [m["model"] for m in report["models"]].index(c["model"]))):

@@ -20,6 +20,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from muppet.errors import ConfigError
+from muppet.files import write_text_atomic
 from muppet.registry import nearest
 
 C = TypeVar("C", bound="Config")
@@ -223,10 +224,7 @@ class Config(BaseModel):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Written aside and renamed: a reader (another process of the same sweep) never sees half."""
-        path = Path(path)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(Path(path), yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
 class _StrictLoader(yaml.SafeLoader):

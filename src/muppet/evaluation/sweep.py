@@ -8,8 +8,8 @@ when its ``results.json`` exists (written atomically): a rerun skips finished ce
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -22,6 +22,7 @@ from muppet.claims import take_turns
 from muppet.config.sweep import SweepConfig
 from muppet.errors import ConfigError
 from muppet.evaluation.finetune import RESULTS_FILE, finetune
+from muppet.files import write_text_atomic
 
 CSV_COLUMNS = ["model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds"]
 def result_rows(result: dict[str, Any], fraction: float, model: str | None = None) -> list[dict[str, Any]]:
@@ -42,14 +43,11 @@ def write_results_csv(cfg: SweepConfig) -> Path:
         path = cfg.cell_dir(model, task, fraction, seed) / RESULTS_FILE
         if path.is_file():
             rows += result_rows(json.loads(path.read_text(encoding="utf-8")), fraction, model)
-    out = Path(cfg.output_dir) / "results.csv"
-    tmp = out.with_suffix(f".csv.{os.getpid()}.tmp")  # several processes may write it
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(out)
-    return out
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text_atomic(Path(cfg.output_dir) / "results.csv", text.getvalue())  # several processes write it
 
 
 def sweep(cfg: SweepConfig, wait: bool = True, on_cell: Callable[[], None] | None = None) -> dict[str, Any]:

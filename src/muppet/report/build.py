@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from muppet.errors import MuppetError
+from muppet.files import write_text_atomic
 from muppet.report import aggregate as agg
 from muppet.report.format import UNITS
 from muppet.report.read import (
@@ -186,9 +187,9 @@ def write_report(sweep_dir: str | os.PathLike[str], out_dir: str | os.PathLike[s
         report.plots = write_plots(report)
         for name, text in (("report.md", render_markdown(report)),
                            ("report.json", json.dumps(report_json(report), indent=1))):
-            tmp = report.out_dir / f".{name}.tmp"
-            tmp.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-            tmp.replace(report.out_dir / name)  # complete or absent: a study's summary reads report.json back
+            # complete or absent: a study's summary reads report.json back, and the study's
+            # processes each rewrite the report after their cells
+            write_text_atomic(report.out_dir / name, text.rstrip("\n") + "\n")
     except OSError as exc:
         raise MuppetError(f"cannot write the report into {report.out_dir} ({exc.strerror or exc})") from None
     return report

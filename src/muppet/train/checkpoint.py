@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from muppet.errors import TrainingError
+from muppet.files import write_text_atomic
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
@@ -143,11 +144,8 @@ def save_checkpoint(
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """``data`` as JSON at ``path``, complete or not at all (written aside, then renamed; the
-    aside name is the process's own, for files that several processes of one study write)."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
-    os.replace(tmp, path)
+    """``data`` as JSON at ``path``, complete or not at all (:func:`muppet.files.write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=float))
 
 
 def read_state(path: Path) -> dict[str, Any]:
