@@ -69,6 +69,9 @@ def test_duplicate_ranks_first_and_label_flipped_twin_last(tiny_root: Path, cons
         assert (tmp_path / "a" / name).is_file(), name
     md = (tmp_path / "a" / "affinity.md").read_text()
     assert md.index("aff_dup") < md.index("aff_flip")
+    assert set(summary["reliability"]) == {"aff_target", ALL}
+    assert summary["reliability"]["aff_target"]["measurements"] == 3 and "Ranking reliability" in md
+    assert summary["measure_s"] > 0 and summary["train_s"] > 0
 
 
 def test_lookahead_and_cosine_equal_a_direct_computation(tiny_root: Path, constructed: dict, tmp_path: Path) -> None:
@@ -166,3 +169,52 @@ def test_a_co_training_update_task_by_task_equals_one_batch_of_all(tiny_root: Pa
     assert train_step(run, 1) == pytest.approx(float(loss.detach()), rel=1e-5)
     for (name, ours), theirs in zip(run.model.state_dict().items(), reference.state_dict().values()):
         torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def rows_of(orders: list[list[float]], target: str = "t") -> list[dict]:
+    """Measurement rows: orders[m][i] is candidate c<i>'s value in measurement m."""
+    return [{"step": 5 * m, "candidate": f"c{i}", "target": target, "measure": "lookahead", "value": v}
+            for m, values in enumerate(orders) for i, v in enumerate(values)]
+
+
+def test_reliability_is_the_spearman_brown_of_the_mean_rank_correlation() -> None:
+    from muppet.transfer.outputs import noisy, reliability
+
+    # two measurements whose orders differ by one swap: rho = 1 - 6 * 2 / (4 * 15) = 0.8
+    swapped = reliability(rows_of([[4, 3, 2, 1], [3, 4, 2, 1]]), "t", "lookahead")
+    assert swapped["between"] == pytest.approx(0.8) and swapped["measurements"] == 2
+    assert swapped["of_mean"] == pytest.approx(2 * 0.8 / 1.8, abs=1e-4) and not noisy(swapped)
+    same = reliability(rows_of([[4, 3, 2, 1], [8, 6, 4, 2], [0.4, 0.3, 0.2, 0.1]]), "t", "lookahead")
+    assert same["between"] == pytest.approx(1.0) and same["of_mean"] == pytest.approx(1.0)
+    reversed_ = reliability(rows_of([[4, 3, 2, 1], [1, 2, 3, 4]]), "t", "lookahead")
+    assert reversed_["between"] == pytest.approx(-1.0) and reversed_["of_mean"] == 0.0 and noisy(reversed_)
+    # the target "all" ranks by the mean over targets of each measurement
+    two = rows_of([[4, 3, 2, 1], [4, 3, 2, 1]], "a") + rows_of([[0, 0, 0, 0], [-8, -6, -4, -2]], "b")
+    assert reliability(two, ALL, "lookahead")["between"] == pytest.approx(-1.0)
+    one = reliability(rows_of([[4, 3, 2, 1]]), "t", "lookahead")
+    assert one == {"measurements": 1, "between": None, "of_mean": None} and not noisy(one)
+
+
+def test_a_noisy_ranking_is_flagged_in_the_tables_the_mixture_and_the_log(
+        tiny_root: Path, constructed: dict, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from muppet.transfer.outputs import write_outputs
+
+    cfg = config(tiny_root, constructed, tmp_path / "n", select="top_k", top_k=2)
+    steady = rows_of([[4, 3, 2, 1], [4, 3, 1, 2], [4, 3, 2, 1]], "steady")
+    shaky = rows_of([[4, 3, 2, 1], [1, 2, 3, 4], [2, 4, 1, 3]], "shaky")
+    sources = {f"c{i}": f"c{i}" for i in range(4)}
+    # the tables and heatmaps also show cosines: here the same orders, scaled into [-1, 1]
+    cosines = [{**r, "measure": "cosine", "value": r["value"] / 10} for r in steady + shaky]
+    between = [{"step": 0, "candidate": f"c{a}", "target": f"c{b}", "measure": "candidate_cosine",
+                "value": float(a == b)} for a in range(4) for b in range(4)]
+    with caplog.at_level("WARNING", logger="muppet.transfer.outputs"):
+        summary = write_outputs(steady + shaky + cosines + between, cfg, ["steady", "shaky"], sources,
+                                {"setup_s": 1.0, "measure_s": 2.0, "train_s": 3.0})
+    assert summary["reliability"]["steady"]["of_mean"] > 0.9 > 0.5 > summary["reliability"]["shaky"]["of_mean"]
+    assert "the ranking for shaky is mostly noise" in caplog.text and "for steady" not in caplog.text
+    md = (tmp_path / "n" / "affinity.md").read_text()
+    steady_part, shaky_part = md.split("## target `shaky`")[0], md.split("## target `shaky`")[1].split("## ")[0]
+    assert "Mostly noise" in shaky_part and "Mostly noise" not in steady_part.split("## target `steady`")[1]
+    assert "measurements 2 s, co-training updates 3 s" in md
+    assert "(mostly noise)" in yaml.safe_load((tmp_path / "n" / "mixture-shaky.yaml").read_text())["description"]
+    assert "noise" not in yaml.safe_load((tmp_path / "n" / "mixture-steady.yaml").read_text())["description"]

@@ -4,28 +4,66 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from muppet.config.transfer import AffinityConfig
 from muppet.tables import markdown_table
 
+log = logging.getLogger(__name__)
 ALL = "all"  # the mean over targets, as a target of its own
+# Below this Spearman-Brown reliability, more than half of the variance of the averaged ranking
+# is measurement noise: the selection is nearer a random draw than the ranking a longer
+# measurement would give, and the run says so.
+RELIABLE = 0.5
 
 
 def summarize(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """(candidate, target, measure) -> mean, std and n over measurements; target "all" averages
     each measurement over the targets first."""
+    table = _with_overall(rows).groupby(["candidate", "target", "measure"])["value"]
+    table = table.agg(["mean", "std", "count"]).reset_index()
+    return table.rename(columns={"count": "n"}).fillna({"std": 0.0})
+
+
+def _with_overall(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     pairs = frame[frame.measure != "candidate_cosine"]
     overall = pairs.groupby(["step", "candidate", "measure"], as_index=False)["value"].mean().assign(target=ALL)
-    tidy = pd.concat([frame, overall], ignore_index=True)
-    table = tidy.groupby(["candidate", "target", "measure"])["value"].agg(["mean", "std", "count"]).reset_index()
-    return table.rename(columns={"count": "n"}).fillna({"std": 0.0})
+    return pd.concat([frame, overall], ignore_index=True)
+
+
+def reliability(rows: Sequence[Mapping[str, Any]], target: str, measure: str) -> dict[str, Any]:
+    """How reproducible one target's ranking of the candidates is across measurements: the mean
+    Spearman correlation between every two measurements' rankings (``between``: 0 is unrelated,
+    1 the same order) and, by the Spearman-Brown formula, the reliability of their mean, the
+    ranking that selects (``of_mean``; 0 when ``between`` is not positive). None where it is
+    undefined (one measurement, or a measurement in which every candidate ties)."""
+    frame = _with_overall(rows)
+    rows_t = frame[(frame.target == target) & (frame.measure == measure)]
+    wide = rows_t.pivot(index="candidate", columns="step", values="value")
+    n = wide.shape[1]
+    result: dict[str, Any] = {"measurements": n, "between": None, "of_mean": None}
+    if n < 2 or len(wide) < 3:
+        return result
+    corr = wide.corr(method="spearman").to_numpy()
+    pairs = corr[np.triu_indices(n, k=1)]
+    if np.isnan(pairs).any():
+        return result
+    between = float(pairs.mean())
+    result["between"] = round(between, 4)
+    result["of_mean"] = round(n * between / (1 + (n - 1) * between), 4) if between > 0 else 0.0
+    return result
+
+
+def noisy(score: Mapping[str, Any]) -> bool:
+    return score["of_mean"] is not None and score["of_mean"] < RELIABLE
 
 
 def ranked(table: pd.DataFrame, target: str, measure: str) -> pd.DataFrame:
@@ -47,12 +85,13 @@ def choose(table: pd.DataFrame, target: str, cfg: AffinityConfig) -> dict[str, f
 
 
 def mixture_file(path: Path, name: str, chosen: Mapping[str, float], sources: Mapping[str, str],
-                 cfg: AffinityConfig, target: str) -> None:
+                 cfg: AffinityConfig, target: str, score: Mapping[str, Any]) -> None:
     weights = {sources[c]: w for c, w in chosen.items() if w != 1.0}
+    trust = "" if score["of_mean"] is None else f"; ranking reliability {score['of_mean']:.2f}"
     data: dict[str, Any] = {
         "mixture": name,
         "description": f"muppet affinity: {cfg.select} by {cfg.measure} for target {target} "
-                       f"(targets {', '.join(cfg.targets)})",
+                       f"(targets {', '.join(cfg.targets)}){trust}" + (" (mostly noise)" if noisy(score) else ""),
         "tasks": [sources[c] for c in chosen],
     }
     if weights:
@@ -60,12 +99,27 @@ def mixture_file(path: Path, name: str, chosen: Mapping[str, float], sources: Ma
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
+def describe(score: Mapping[str, Any]) -> str:
+    """One line on how far a target's ranking can be trusted."""
+    if score["of_mean"] is None:
+        return (f"Ranking reliability: not measurable from {score['measurements']} measurement(s) "
+                "(it needs two or more, with candidates that differ).")
+    text = (f"Ranking reliability: {score['of_mean']:.2f} (Spearman-Brown, {score['measurements']} measurements; "
+            f"the mean rank correlation between two measurements is {score['between']:+.2f}).")
+    if noisy(score):
+        text += (" **Mostly noise**: the candidates' order changes from one measurement to the next, so this "
+                 "selection is not much better than a random draw. More examples per measurement (`examples`) or "
+                 "more measurements (`steps`, `every`) make it steadier.")
+    return text
+
+
 def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], chosen: Mapping[str, dict[str, float]],
-             timing: Mapping[str, float]) -> str:
+             scores: Mapping[str, Mapping[str, Any]], timing: Mapping[str, float]) -> str:
     lines = [f"# Task affinity ({cfg.output_dir})", "",
              f"Model `{cfg.model}`; {cfg.steps} co-training updates of {cfg.examples} examples per task; measured "
              f"every {cfg.every} updates (and before the first); lookahead step {cfg.lookahead_lr:g}. Time: set-up "
-             f"{timing['setup_s']:.0f} s, co-training and measurements {timing['measure_and_train_s']:.0f} s.", "",
+             f"{timing['setup_s']:.0f} s, measurements {timing['measure_s']:.0f} s, co-training updates "
+             f"{timing['train_s']:.0f} s.", "",
              f"Selection: `{cfg.select}` by `{cfg.measure}`" + (f" (k = {cfg.top_k})" if cfg.select == "top_k" else "")
              + ". Positive lookahead: a step on the candidate lowers the target's loss.", ""]
     for target in [*targets, ALL]:
@@ -80,7 +134,8 @@ def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], c
             # lookahead changes are small fractions of a loss (1e-5 at default settings): 3 significant digits
             rows.append((rank, cand, f"{r[('mean', 'lookahead')]:+.2e} ± {r[('std', 'lookahead')]:.1e}",
                          f"{r[('mean', 'cosine')]:+.3f} ± {r[('std', 'cosine')]:.3f}", mark))
-        lines += [f"## {title}", "", *markdown_table(("rank", "candidate", "lookahead", "cosine", "selected"), rows), ""]
+        lines += [f"## {title}", "", describe(scores[target]), "",
+                  *markdown_table(("rank", "candidate", "lookahead", "cosine", "selected"), rows), ""]
     if not any(chosen[ALL].values()):
         lines.append("No candidate has a positive affinity to the targets together: the selected mixture is empty.")
     return "\n".join(lines) + "\n"
@@ -124,13 +179,20 @@ def write_outputs(rows: Sequence[Mapping[str, Any]], cfg: AffinityConfig, target
     table[table.measure == "candidate_cosine"].to_csv(out / "candidate_cosine.csv", index=False)
     pd.DataFrame(rows).to_csv(out / "measurements.csv", index=False)
     chosen = {t: choose(table, t, cfg) for t in [*targets, ALL]}
+    scores = {t: reliability(rows, t, cfg.measure) for t in [*targets, ALL]}
     name = Path(cfg.output_dir).name or "affinity"
-    mixture_file(out / "mixture.yaml", f"affinity-{name}", chosen[ALL], sources, cfg, ALL)
+    mixture_file(out / "mixture.yaml", f"affinity-{name}", chosen[ALL], sources, cfg, ALL, scores[ALL])
     for t in targets:
-        mixture_file(out / f"mixture-{t}.yaml", f"affinity-{name}-{t}", chosen[t], sources, cfg, t)
-    (out / "affinity.md").write_text(markdown(table, cfg, targets, chosen, timing), encoding="utf-8")
+        mixture_file(out / f"mixture-{t}.yaml", f"affinity-{name}-{t}", chosen[t], sources, cfg, t, scores[t])
+    (out / "affinity.md").write_text(markdown(table, cfg, targets, chosen, scores, timing), encoding="utf-8")
     heatmaps(table, targets, out / "affinity.png")
+    for t, score in scores.items():
+        if noisy(score):
+            log.warning("affinity: the ranking for %s is mostly noise (reliability %.2f over %d measurements): its "
+                        "selection is not much better than a random draw; raise examples or the number of "
+                        "measurements (steps, every)", "all targets" if t == ALL else t, score["of_mean"],
+                        score["measurements"])
     summary = {"output_dir": str(out), "selected": chosen[ALL], "per_target": {t: chosen[t] for t in targets},
-               **timing}
+               "reliability": scores, **timing}
     (out / "affinity.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
