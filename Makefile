@@ -10,7 +10,7 @@ export MUPPET_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: demo test docs bench bench-gpu bench-data reproduce reproduce-quick transfer venv clean
+.PHONY: demo test docs bench bench-gpu bench-data bench-affinity reproduce reproduce-quick transfer venv clean
 
 $(BIN)/muppet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-gpu: venv
 # Memory and time to the first update at 2M examples (about 10 minutes cold).
 bench-data: venv
 	$(BIN)/python bench/data_pipeline.py $(ARGS)
+
+# One muppet affinity measurement with exact against linear lookahead, and the gradient
+# cosine against torch's (bench/out/affinity.json; a few minutes).
+bench-affinity: venv
+	$(BIN)/python bench/affinity.py $(ARGS)
 
 # The paper's findings at small scale (docs/results.md): pre-finetuning runs, fine-tuning sweeps,
 # reports. Resumable: rerun to continue. reproduce-quick is the reduced version (under 30 min).

@@ -93,6 +93,7 @@ def test_lookahead_and_cosine_equal_a_direct_computation(tiny_root: Path, constr
 
     g_t = torch.cat([g.reshape(-1) for g in grads(target_batch)])
     base = float(loss(reference, target_batch).detach())
+    sketched = {}
     for c in ("aff_dup", "aff_flip", "tiny_cls"):
         g_c = grads(run.batch(c, 0, MEASURE))
         stepped = copy.deepcopy(reference)
@@ -100,8 +101,15 @@ def test_lookahead_and_cosine_equal_a_direct_computation(tiny_root: Path, constr
             for p, g in zip(stepped.backbone.parameters(), g_c):
                 p.sub_(0.05 * g)
         flat = torch.cat([g.reshape(-1) for g in g_c])
+        sketched[c] = flat[run.sketch]
         assert got[(c, "cosine")] == pytest.approx(float(torch.nn.functional.cosine_similarity(flat, g_t, dim=0)), abs=1e-5)
         assert got[(c, "lookahead")] == pytest.approx(1 - float(loss(stepped, target_batch).detach()) / base, abs=1e-5)
+    # candidate x candidate cosines, all pairs in one matrix product, equal torch's pair by pair
+    between = {(r["candidate"], r["target"]): r["value"] for r in run.rows if r["measure"] == "candidate_cosine"}
+    assert len(between) == 9 and between[("aff_dup", "aff_dup")] == pytest.approx(1.0, abs=1e-5)
+    for (a, b), value in between.items():
+        assert value == pytest.approx(float(torch.nn.functional.cosine_similarity(sketched[a], sketched[b], dim=0)),
+                                      abs=1e-5), (a, b)
     # the measurement left the weights as they were
     for a, b in zip(run.model.state_dict().values(), reference.state_dict().values()):
         assert torch.equal(a, b)
@@ -218,3 +226,21 @@ def test_a_noisy_ranking_is_flagged_in_the_tables_the_mixture_and_the_log(
     assert "measurements 2 s, co-training updates 3 s" in md
     assert "(mostly noise)" in yaml.safe_load((tmp_path / "n" / "mixture-shaky.yaml").read_text())["description"]
     assert "noise" not in yaml.safe_load((tmp_path / "n" / "mixture-steady.yaml").read_text())["description"]
+
+
+def test_linear_lookahead_is_the_small_step_limit_of_the_exact_one(tiny_root: Path, constructed: dict,
+                                                                   tmp_path: Path) -> None:
+    """At a small step the target's loss is locally linear, so the first-order estimate and the
+    loss actually re-measured after the step agree; the cosines do not depend on the method.
+    The tiny model's gradients are small: the step must move its float32 loss by well over a
+    rounding (6e-8 of it). At lookahead_lr 1 the change is about 1e-5, and the two agree within
+    1.3%; a wrong sign, factor or normaliser would be off by far more."""
+    values = {}
+    for method in ("exact", "linear"):
+        run = setup(config(tiny_root, constructed, tmp_path / method, lookahead_method=method, lookahead_lr=1.0))
+        measure(run, 0)
+        values[method] = {(r["candidate"], r["measure"]): r["value"] for r in run.rows if r["target"] == "aff_target"}
+    for c in ("aff_dup", "aff_flip", "tiny_cls"):
+        exact, linear = values["exact"][(c, "lookahead")], values["linear"][(c, "lookahead")]
+        assert abs(linear) > 5e-6 and linear == pytest.approx(exact, rel=0.03), c
+        assert values["linear"][(c, "cosine")] == values["exact"][(c, "cosine")]

@@ -11,6 +11,7 @@ from muppet.config.sections import DataSection, Leakage, Lr, ModelSection, Outpu
 
 MEASURES = ("lookahead", "cosine")
 SELECTIONS = ("top_k", "positive", "weighted")
+LOOKAHEADS = ("exact", "linear")
 PROBE_METHODS = ("head", "finetune")
 PROBE_LR = {"head": 1e-3, "finetune": 2e-5}  # the probe's lr when none is given, per method
 CHECKPOINT_SELECTION = ("last", "probe")
@@ -74,6 +75,11 @@ class AffinityConfig(ModelSection, DataSection, RunSection):
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay of the co-training")
     lookahead_lr: float = Field(1e-3, gt=0, description="step size of the one-step lookahead (plain SGD on the "
                                                         "candidate's gradient alone, as in TAG)")
+    # exact stays the default: it is TAG's measure at any step size, while linear agrees with it
+    # only where the step is small enough for the loss to be locally linear (the default's is)
+    lookahead_method: choice(*LOOKAHEADS) = Field(
+        "exact", description="exact: the target's loss after the step (a forward pass per candidate and target); "
+                             "linear: its first-order estimate lookahead_lr * g_c.g_t / L_t, free given the gradients")
     measure: choice(*MEASURES) = Field("lookahead", description="what ranks candidates: lookahead (relative change "
                                                                 "of a target's loss) or cosine (of gradients)")
     select: choice(*SELECTIONS) = Field("top_k", description="top_k candidates, all with positive affinity, or "

@@ -7,7 +7,9 @@ update and every ``every`` updates, with dropout off, each task's gradient on th
 taken on a fixed-size batch and two measures are recorded per (candidate, target):
 
 - ``lookahead``: 1 - L_t(θ - η g_c) / L_t(θ), the relative change of the target's loss after
-  one plain SGD step on the candidate's gradient alone (positive: the candidate helps);
+  one plain SGD step on the candidate's gradient alone (positive: the candidate helps).
+  With ``lookahead_method: linear``, its first-order estimate lookahead_lr · g_c·g_t / L_t(θ)
+  instead, from the gradients already taken (no forward pass per pair);
 - ``cosine``: the cosine of the two gradients.
 
 Candidate x candidate cosines (for the heatmap) use a fixed random sample of the backbone's
@@ -36,7 +38,7 @@ from muppet.tasks.mixtures import names_of, select
 from muppet.tasks.user import is_task_file, register_task_file
 from muppet.train.objective import mixed_loss
 from muppet.train.step import build_batch
-from muppet.transfer.gradients import backbone_gradient, cosine
+from muppet.transfer.gradients import EPS, backbone_gradient, unit
 
 log = logging.getLogger(__name__)
 SKETCH = 2**20  # backbone coordinates sampled for candidate x candidate cosines
@@ -121,21 +123,29 @@ def measure(run: AffinityRun, step: int) -> None:
     """One measurement of every (candidate, target) pair, appended to ``run.rows``."""
     run.model.eval()  # dropout off: both measures compare like with like
     batches = {t: run.batch(t, step, MEASURE) for t in run.targets}
-    target_grads, base = {}, {}
+    target_grads, norms, base = {}, {}, {}
     for t in run.targets:
         target_grads[t], base[t] = backbone_gradient(run.model, batches[t])
-    sampled: dict[str, torch.Tensor] = {}
+        norms[t] = float(target_grads[t].norm())
+    sampled = []
     for c in run.candidates:
         g, _ = backbone_gradient(run.model, run.batch(c, step, MEASURE))
-        sampled[c] = g[run.sketch]
-        for t, value in _lookahead(run, g, batches, base).items():
-            run.rows.append({"step": step, "candidate": c, "target": t, "measure": "lookahead", "value": value})
-        for t, gt in target_grads.items():
-            run.rows.append({"step": step, "candidate": c, "target": t, "measure": "cosine", "value": cosine(g, gt)})
-    for a in run.candidates:
-        for b in run.candidates:
+        sampled.append(unit(g[run.sketch]))
+        # one dot product per target gives both the cosine and the linear lookahead
+        dots, norm = {t: float(g @ gt) for t, gt in target_grads.items()}, float(g.norm())
+        if run.cfg.lookahead_method == "exact":
+            ahead = _lookahead(run, g, batches, base)
+        else:  # L_t(θ - η g) ≈ L_t(θ) - η g·g_t
+            ahead = {t: run.cfg.lookahead_lr * dots[t] / base[t] for t in run.targets}
+        for t in run.targets:
+            run.rows.append({"step": step, "candidate": c, "target": t, "measure": "lookahead", "value": ahead[t]})
+            run.rows.append({"step": step, "candidate": c, "target": t, "measure": "cosine",
+                             "value": dots[t] / max(norm * norms[t], EPS)})
+    between = (torch.stack(sampled) @ torch.stack(sampled).T).tolist()  # every pair in one product
+    for i, a in enumerate(run.candidates):
+        for j, b in enumerate(run.candidates):
             run.rows.append({"step": step, "candidate": a, "target": b, "measure": "candidate_cosine",
-                             "value": cosine(sampled[a], sampled[b])})
+                             "value": between[i][j]})
     run.model.train()
 
 

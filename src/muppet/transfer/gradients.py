@@ -28,5 +28,14 @@ def backbone_gradient(model: Any, batch: Any, loss_scaling: str = "log") -> tupl
     return torch.cat(flat), float(loss.detach())
 
 
+EPS = 1e-8  # as torch's cosine_similarity: a zero gradient has cosine 0 with everything
+
+
+def unit(a: torch.Tensor) -> torch.Tensor:
+    return a / a.norm().clamp_min(EPS)
+
+
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float(torch.nn.functional.cosine_similarity(a, b, dim=0))
+    # torch's cosine_similarity takes 0.27 s on a 22.7M-coordinate gradient, five times a dot
+    # product and two norms: it was a quarter of an affinity measurement
+    return float(torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(EPS))

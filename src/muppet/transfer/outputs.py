@@ -117,7 +117,8 @@ def markdown(table: pd.DataFrame, cfg: AffinityConfig, targets: Sequence[str], c
              scores: Mapping[str, Mapping[str, Any]], timing: Mapping[str, float]) -> str:
     lines = [f"# Task affinity ({cfg.output_dir})", "",
              f"Model `{cfg.model}`; {cfg.steps} co-training updates of {cfg.examples} examples per task; measured "
-             f"every {cfg.every} updates (and before the first); lookahead step {cfg.lookahead_lr:g}. Time: set-up "
+             f"every {cfg.every} updates (and before the first); lookahead step {cfg.lookahead_lr:g} "
+             f"({cfg.lookahead_method}). Time: set-up "
              f"{timing['setup_s']:.0f} s, measurements {timing['measure_s']:.0f} s, co-training updates "
              f"{timing['train_s']:.0f} s.", "",
              f"Selection: `{cfg.select}` by `{cfg.measure}`" + (f" (k = {cfg.top_k})" if cfg.select == "top_k" else "")
