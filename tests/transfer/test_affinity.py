@@ -186,20 +186,20 @@ def rows_of(orders: list[list[float]], target: str = "t") -> list[dict]:
 
 
 def test_reliability_is_the_spearman_brown_of_the_mean_rank_correlation() -> None:
-    from muppet.transfer.outputs import noisy, reliability
+    from muppet.transfer.outputs import noisy, reliability, tidy
 
     # two measurements whose orders differ by one swap: rho = 1 - 6 * 2 / (4 * 15) = 0.8
-    swapped = reliability(rows_of([[4, 3, 2, 1], [3, 4, 2, 1]]), "t", "lookahead")
+    swapped = reliability(tidy(rows_of([[4, 3, 2, 1], [3, 4, 2, 1]])), "t", "lookahead")
     assert swapped["between"] == pytest.approx(0.8) and swapped["measurements"] == 2
     assert swapped["of_mean"] == pytest.approx(2 * 0.8 / 1.8, abs=1e-4) and not noisy(swapped)
-    same = reliability(rows_of([[4, 3, 2, 1], [8, 6, 4, 2], [0.4, 0.3, 0.2, 0.1]]), "t", "lookahead")
+    same = reliability(tidy(rows_of([[4, 3, 2, 1], [8, 6, 4, 2], [0.4, 0.3, 0.2, 0.1]])), "t", "lookahead")
     assert same["between"] == pytest.approx(1.0) and same["of_mean"] == pytest.approx(1.0)
-    reversed_ = reliability(rows_of([[4, 3, 2, 1], [1, 2, 3, 4]]), "t", "lookahead")
+    reversed_ = reliability(tidy(rows_of([[4, 3, 2, 1], [1, 2, 3, 4]])), "t", "lookahead")
     assert reversed_["between"] == pytest.approx(-1.0) and reversed_["of_mean"] == 0.0 and noisy(reversed_)
     # the target "all" ranks by the mean over targets of each measurement
     two = rows_of([[4, 3, 2, 1], [4, 3, 2, 1]], "a") + rows_of([[0, 0, 0, 0], [-8, -6, -4, -2]], "b")
-    assert reliability(two, ALL, "lookahead")["between"] == pytest.approx(-1.0)
-    one = reliability(rows_of([[4, 3, 2, 1]]), "t", "lookahead")
+    assert reliability(tidy(two), ALL, "lookahead")["between"] == pytest.approx(-1.0)
+    one = reliability(tidy(rows_of([[4, 3, 2, 1]])), "t", "lookahead")
     assert one == {"measurements": 1, "between": None, "of_mean": None} and not noisy(one)
 
 

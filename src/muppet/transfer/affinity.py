@@ -38,7 +38,7 @@ from muppet.tasks.mixtures import names_of, select
 from muppet.tasks.user import is_task_file, register_task_file
 from muppet.train.objective import mixed_loss
 from muppet.train.step import build_batch
-from muppet.transfer.gradients import EPS, backbone_gradient, unit
+from muppet.transfer.gradients import backbone_gradient, cosine_of, unit
 
 log = logging.getLogger(__name__)
 SKETCH = 2**20  # backbone coordinates sampled for candidate x candidate cosines
@@ -140,8 +140,9 @@ def measure(run: AffinityRun, step: int) -> None:
         for t in run.targets:
             run.rows.append({"step": step, "candidate": c, "target": t, "measure": "lookahead", "value": ahead[t]})
             run.rows.append({"step": step, "candidate": c, "target": t, "measure": "cosine",
-                             "value": dots[t] / max(norm * norms[t], EPS)})
-    between = (torch.stack(sampled) @ torch.stack(sampled).T).tolist()  # every pair in one product
+                             "value": cosine_of(dots[t], norm, norms[t])})
+    sketches = torch.stack(sampled)
+    between = (sketches @ sketches.T).tolist()  # every pair in one product
     for i, a in enumerate(run.candidates):
         for j, b in enumerate(run.candidates):
             run.rows.append({"step": step, "candidate": a, "target": b, "measure": "candidate_cosine",

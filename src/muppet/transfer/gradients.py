@@ -35,7 +35,12 @@ def unit(a: torch.Tensor) -> torch.Tensor:
     return a / a.norm().clamp_min(EPS)
 
 
+def cosine_of(dot: float, norm_a: float, norm_b: float) -> float:
+    """The cosine from a dot product and the two norms, for callers that reuse the dot product."""
+    return dot / max(norm_a * norm_b, EPS)
+
+
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     # torch's cosine_similarity takes 0.27 s on a 22.7M-coordinate gradient, five times a dot
     # product and two norms: it was a quarter of an affinity measurement
-    return float(torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(EPS))
+    return cosine_of(float(torch.dot(a, b)), float(a.norm()), float(b.norm()))

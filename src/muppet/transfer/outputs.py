@@ -24,28 +24,27 @@ ALL = "all"  # the mean over targets, as a target of its own
 RELIABLE = 0.5
 
 
-def summarize(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """(candidate, target, measure) -> mean, std and n over measurements; target "all" averages
-    each measurement over the targets first."""
-    table = _with_overall(rows).groupby(["candidate", "target", "measure"])["value"]
-    table = table.agg(["mean", "std", "count"]).reset_index()
-    return table.rename(columns={"count": "n"}).fillna({"std": 0.0})
-
-
-def _with_overall(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def tidy(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Every measurement's rows, and target "all": each measurement averaged over the targets."""
     frame = pd.DataFrame(rows)
     pairs = frame[frame.measure != "candidate_cosine"]
     overall = pairs.groupby(["step", "candidate", "measure"], as_index=False)["value"].mean().assign(target=ALL)
     return pd.concat([frame, overall], ignore_index=True)
 
 
-def reliability(rows: Sequence[Mapping[str, Any]], target: str, measure: str) -> dict[str, Any]:
-    """How reproducible one target's ranking of the candidates is across measurements: the mean
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """(candidate, target, measure) -> mean, std and n over the measurements of a :func:`tidy` frame."""
+    table = frame.groupby(["candidate", "target", "measure"])["value"].agg(["mean", "std", "count"]).reset_index()
+    return table.rename(columns={"count": "n"}).fillna({"std": 0.0})
+
+
+def reliability(frame: pd.DataFrame, target: str, measure: str) -> dict[str, Any]:
+    """How reproducible one target's ranking of the candidates is across the measurements of a
+    :func:`tidy` frame: the mean
     Spearman correlation between every two measurements' rankings (``between``: 0 is unrelated,
     1 the same order) and, by the Spearman-Brown formula, the reliability of their mean, the
     ranking that selects (``of_mean``; 0 when ``between`` is not positive). None where it is
     undefined (one measurement, or a measurement in which every candidate ties)."""
-    frame = _with_overall(rows)
     rows_t = frame[(frame.target == target) & (frame.measure == measure)]
     wide = rows_t.pivot(index="candidate", columns="step", values="value")
     n = wide.shape[1]
@@ -174,13 +173,14 @@ def write_outputs(rows: Sequence[Mapping[str, Any]], cfg: AffinityConfig, target
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / "config.yaml")
-    table = summarize(rows)
+    frame = tidy(rows)
+    table = summarize(frame)
     pairs = table[table.measure != "candidate_cosine"]
     pairs[["candidate", "target", "measure", "mean", "std", "n"]].to_csv(out / "affinity.csv", index=False)
     table[table.measure == "candidate_cosine"].to_csv(out / "candidate_cosine.csv", index=False)
     pd.DataFrame(rows).to_csv(out / "measurements.csv", index=False)
     chosen = {t: choose(table, t, cfg) for t in [*targets, ALL]}
-    scores = {t: reliability(rows, t, cfg.measure) for t in [*targets, ALL]}
+    scores = {t: reliability(frame, t, cfg.measure) for t in [*targets, ALL]}
     name = Path(cfg.output_dir).name or "affinity"
     mixture_file(out / "mixture.yaml", f"affinity-{name}", chosen[ALL], sources, cfg, ALL, scores[ALL])
     for t in targets:
