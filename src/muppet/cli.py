@@ -315,49 +315,15 @@ def _keys_help(cls: type[Config]) -> dict[str, Any]:
     return {"epilog": help_text(cls), "formatter_class": argparse.RawDescriptionHelpFormatter}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="muppet", description="Multi-task pre-finetuning (MUPPET) for transformers.")
-    parser.add_argument("--version", action="version", version=f"muppet {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log library messages and show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("prefinetune", help="pre-finetune a model on a mixture of tasks", **_keys_help(PrefinetuneConfig))
-    p.add_argument("config", help="YAML config (see configs/); may be left out when only key=value overrides are given")
+def _config_command(sub: Any, name: str, help: str, cls: type[Config], func: Any, config_help: str) -> None:
+    """A subcommand run from one config: a YAML file and/or key=value overrides, its keys in --help."""
+    p = sub.add_parser(name, help=help, **_keys_help(cls))
+    p.add_argument("config", help=config_help)
     p.add_argument("overrides", nargs="*", metavar="key=value", help="override config keys")
-    p.set_defaults(func=_cmd_prefinetune)
+    p.set_defaults(func=func)
 
-    f = sub.add_parser("finetune", help="fine-tune a model (hub, local or muppet export) on one task",
-                       **_keys_help(FinetuneConfig))
-    f.add_argument("config", help="YAML config (or only key=value overrides)")
-    f.add_argument("overrides", nargs="*", metavar="key=value")
-    f.set_defaults(func=_cmd_finetune)
 
-    sw = sub.add_parser("sweep", help="fine-tune the grid models x tasks x fractions x seeds (resumable)",
-                        **_keys_help(SweepConfig))
-    sw.add_argument("config", help="YAML config (or only key=value overrides)")
-    sw.add_argument("overrides", nargs="*", metavar="key=value")
-    sw.set_defaults(func=_cmd_sweep)
-
-    st = sub.add_parser("study", help="pre-finetuning runs and the sweeps comparing them, with reports (resumable)",
-                        **_keys_help(StudyConfig))
-    st.add_argument("config", help="YAML study (see configs/reproduce.yaml), or only key=value overrides")
-    st.add_argument("overrides", nargs="*", metavar="key=value")
-    st.set_defaults(func=_cmd_study)
-
-    af = sub.add_parser("affinity", help="which candidate tasks help your target tasks: gradient affinity from a "
-                        "short co-training run, and the mixture it selects", **_keys_help(AffinityConfig))
-    af.add_argument("config", help="YAML config (or only key=value overrides)")
-    af.add_argument("overrides", nargs="*", metavar="key=value")
-    af.set_defaults(func=_cmd_affinity)
-
-    data = sub.add_parser("data", help="data preparation")
-    dsub = data.add_subparsers(dest="data_command", required=True)
-    dp = dsub.add_parser("prepare", help="read, check and tokenize a run's tasks into the cache, ahead of the run",
-                         **_keys_help(PrefinetuneConfig))
-    dp.add_argument("config", help="the run's YAML config (or only key=value overrides)")
-    dp.add_argument("overrides", nargs="*", metavar="key=value")
-    dp.set_defaults(func=_cmd_data_prepare)
-
+def _add_tasks_commands(sub: Any) -> None:
     tasks = sub.add_parser("tasks", help="the task catalogue")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True)
     tl = tsub.add_parser("list", help="every task: family, labels, where it can be read from")
@@ -377,13 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--max-length", type=int, default=256, help="tokens; longer examples count as overlong")
     tv.add_argument("--no-tokenize", action="store_true", help="skip the overlong count")
     tv.set_defaults(func=_cmd_tasks_validate)
-
     tc = tsub.add_parser("check-hub", help="stream a few rows of every hub split through its declaration (needs network)")
     tc.add_argument("names", nargs="*", help="tasks, mixtures or task files")
     tc.add_argument("--all", action="store_true", help="every catalogued task with a hub source")
     tc.add_argument("--rows", type=int, default=20, help="rows read per split (default: 20)")
     tc.set_defaults(func=_cmd_tasks_check_hub)
 
+
+def _add_export_commands(sub: Any) -> None:
+    """The commands that take an export: per-task heads, the Hub, evaluation, prediction."""
     ex = sub.add_parser("export", help="one task's head on its AutoModelFor* class, for plain transformers")
     ex.add_argument("export", help="a muppet export folder")
     ex.add_argument("out", help="the new folder")
@@ -418,6 +386,33 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--cpu", action="store_true", help="run on the CPU even where an accelerator is present")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
     pr.set_defaults(func=_cmd_predict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="muppet", description="Multi-task pre-finetuning (MUPPET) for transformers.")
+    parser.add_argument("--version", action="version", version=f"muppet {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log library messages and show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    or_overrides = "YAML config (or only key=value overrides)"
+    _config_command(sub, "prefinetune", "pre-finetune a model on a mixture of tasks", PrefinetuneConfig,
+                    _cmd_prefinetune, "YAML config (see configs/); may be left out when only key=value overrides "
+                    "are given")
+    _config_command(sub, "finetune", "fine-tune a model (hub, local or muppet export) on one task", FinetuneConfig,
+                    _cmd_finetune, or_overrides)
+    _config_command(sub, "sweep", "fine-tune the grid models x tasks x fractions x seeds (resumable)", SweepConfig,
+                    _cmd_sweep, or_overrides)
+    _config_command(sub, "study", "pre-finetuning runs and the sweeps comparing them, with reports (resumable)",
+                    StudyConfig, _cmd_study, "YAML study (see configs/reproduce.yaml), or only key=value overrides")
+    _config_command(sub, "affinity", "which candidate tasks help your target tasks: gradient affinity from a short "
+                    "co-training run, and the mixture it selects", AffinityConfig, _cmd_affinity, or_overrides)
+
+    data = sub.add_parser("data", help="data preparation")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    _config_command(dsub, "prepare", "read, check and tokenize a run's tasks into the cache, ahead of the run",
+                    PrefinetuneConfig, _cmd_data_prepare, "the run's YAML config (or only key=value overrides)")
+
+    _add_tasks_commands(sub)
+    _add_export_commands(sub)
 
     rp = sub.add_parser("report", help="tables, gains over a baseline and plots from a fine-tuning sweep's results.csv")
     rp.add_argument("dir", help="sweep directory holding results.csv (and sweep.yaml)")
