@@ -138,6 +138,16 @@ def test_the_own_task_table_counts_tasks_above_their_trivial_baseline(tiny_root:
     assert own_task_table(cfg)[-1] == "| `mc-only` | 2 of 4 | +3.3 | +12.5 |"
 
 
+def test_a_sweep_table_names_the_cells_that_ran_to_their_budget(tmp_path: Path) -> None:
+    from muppet.report import write_report
+
+    (tmp_path / "results.csv").write_text(
+        "model,task,fraction,n_train,seed,split,metric,value,seconds,stopped_early\n"
+        "a,rte,0.1,10,1,dev,accuracy,0.6,1,true\nb,rte,0.1,10,1,dev,accuracy,0.7,1,false\n", encoding="utf-8")
+    write_report(tmp_path)
+    assert "**1 cell(s) ran to their epoch budget**" in "\n".join(sweep_table("transfer", tmp_path))
+
+
 def test_a_sweep_table_from_an_unreadable_report_says_so(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text('{"tasks": [', encoding="utf-8")  # an older, non-atomic write cut short
     lines = sweep_table("transfer", tmp_path)

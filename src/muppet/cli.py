@@ -61,15 +61,17 @@ def _stopped(summary: dict[str, Any]) -> int:
 def _cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
-    from muppet.evaluation.finetune import finetune
+    from muppet.evaluation.finetune import finetune, stopped_early
 
     cfg = FinetuneConfig.load(*_config_args(args))
     result = finetune(cfg)
     if result.get("stopped"):
         return _stopped(result)
     if int(os.environ.get("RANK", "0")) == 0:
+        ended = {True: ", ended by early stopping", False: ", ran to its budget: the score may still be rising",
+                 None: ""}[stopped_early(result)]
         print(f"\n{result['task']} ({result['n_train']:,} training examples, {result['steps']} updates, "
-              f"best at {result['best_step']}, {result['seconds']:.0f} s)")
+              f"best at {result['best_step']}{ended}, {result['seconds']:.0f} s)")
         for split in ("dev", "test"):
             if result.get(split):
                 print(f"  {split}: " + json.dumps({k: round(v, 4) for k, v in result[split].items()}))

@@ -276,6 +276,10 @@ def sweep_table(name: str, sweep_dir: Path) -> list[str]:
     if report.get("missing"):
         lines += [f"**Partial:** {len(report['missing'])} cells of the grid have not finished yet "
                   "(listed in the report); the rows below are those that have.", ""]
+    budget = (report.get("stopping") or {}).get("budget") or []
+    if budget:
+        lines += [f"**{len(budget)} cell(s) ran to their epoch budget** before early stopping ended them (listed in "
+                  "the report): their scores may still have been rising.", ""]
     rows = []
     for cell in sorted(report["cells"], key=lambda c: (list(tasks).index(c["task"]) if c["task"] in tasks else 99,
                                                         c["fraction"], [m["model"] for m in report["models"]].index(c["model"]))):

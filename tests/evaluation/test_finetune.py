@@ -16,7 +16,7 @@ from muppet.cli import main
 from muppet.config import FinetuneConfig, PrefinetuneConfig, SweepConfig
 from muppet.data.batching import collate
 from muppet.errors import ConfigError, DataError
-from muppet.evaluation.finetune import finetune
+from muppet.evaluation.finetune import EarlyStopping, finetune, stopped_early
 from muppet.evaluation.sweep import sweep
 from muppet.families import FeatureSettings, get_family
 from muppet.train.loop import prefinetune
@@ -66,7 +66,34 @@ def test_train_examples_and_nested_selection(tiny_root: Path, tmp_path: Path) ->
 def test_early_stopping_keeps_the_best(tiny_root: Path, tmp_path: Path) -> None:
     result = finetune(ft(tiny_root, tmp_path / "es", lr=1e-12, eval_every=1, early_stopping_patience=2, max_steps=20))
     # with no learning the first evaluation stays the best: stop after two more
-    assert result["steps"] == 3 and result["best_step"] == 1
+    assert result["steps"] == 3 and result["best_step"] == 1 and stopped_early(result) is True
+    capped = finetune(ft(tiny_root, tmp_path / "cap", lr=1e-12, eval_every=1, early_stopping_patience=2, max_steps=2))
+    assert capped["steps"] == 2 and stopped_early(capped) is False  # the budget ended it one evaluation short
+
+
+def test_the_finetune_command_says_how_the_run_ended(tiny_root: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    common = [f"model={tiny_root / 'tiny-bert'}", "task=tiny_cls", f"data_dir={tiny_root / 'data'}", "batch_size=4",
+              "max_length=48", "progress=false", "lr=1e-12", "eval_every=1", "early_stopping_patience=2"]
+    assert main(["finetune", *common, f"output_dir={tmp_path / 'a'}", "max_steps=20"]) == 0
+    assert "best at 1, ended by early stopping" in capsys.readouterr().out
+    assert main(["finetune", *common, f"output_dir={tmp_path / 'b'}", "max_steps=2"]) == 0
+    assert "ran to its budget: the score may still be rising" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("patience", [0, 1, 2, 3])
+@pytest.mark.parametrize("scores", [[0.5, 0.6, 0.7], [0.5, 0.4, 0.4, 0.6, 0.6], [0.5, float("nan"), 0.5, 0.7],
+                                    [0.9, 0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.2]])
+def test_stopped_early_agrees_with_the_stopping_rule(scores: list[float], patience: int) -> None:
+    """Read back from a results.json's history, whether early stopping ended the run is exactly
+    what EarlyStopping.record decided during it: stop, or run out of evaluations first."""
+    early, stopped = EarlyStopping("accuracy", patience), False
+    for i, score in enumerate(scores):
+        if early.record(10 * (i + 1), {"accuracy": score}, torch.nn.Linear(1, 1)):
+            stopped = True
+            break
+    result = {"history": early.history, "best_step": early.step, "config": {"early_stopping_patience": patience}}
+    assert stopped_early(result) is (stopped if patience else None)
 
 
 def test_reuse_head_from_an_export(tiny_root: Path, tmp_path: Path) -> None:
@@ -152,7 +179,9 @@ def test_sweep_runs_resumes_and_reports(tiny_root: Path, tmp_path: Path) -> None
                      "stopped": False, "pending": 0}
     rows = list(csv.DictReader((tmp_path / "sweep" / "results.csv").open()))
     assert len(rows) == 8 * 3  # accuracy, f1_macro, mcc on dev
-    assert set(rows[0]) == {"model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds"}
+    assert set(rows[0]) == {"model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds",
+                            "stopped_early"}
+    assert {r["stopped_early"] for r in rows} == {""}  # early stopping off: nothing to say
     assert {(r["fraction"], r["n_train"]) for r in rows} == {("0.25", "10"), ("0.5", "20")}
     # resumable: finished cells are skipped; a missing one is rerun
     assert sweep(cfg)["ran"] == 0

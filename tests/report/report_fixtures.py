@@ -43,9 +43,9 @@ def rows(models: tuple[str, ...] = (VANILLA, EXPORT)) -> list[dict[str, object]]
     return out
 
 
-def write_csv(path: Path, table: list[dict[str, object]]) -> None:
+def write_csv(path: Path, table: list[dict[str, object]], columns: tuple[str, ...] = COLUMNS) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(table)
 

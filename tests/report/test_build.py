@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from report_fixtures import EXPORT, VANILLA, png_size, rows, write_csv, write_run
+from report_fixtures import COLUMNS, EXPORT, VANILLA, png_size, rows, write_csv, write_run
 
 from muppet.cli import main
 from muppet.report import build_report, write_report
@@ -58,6 +58,30 @@ def test_full_report(sweep: Path) -> None:
     assert scaling["points"][0]["std"] == pytest.approx(vanilla_cell["std"]) and vanilla_cell["std"] > 0
     assert len(data["runs"]) == 1 and data["runs"][0]["last_step"] == 300  # found through <run>/export
     assert data["wall_time"][EXPORT] == {"seconds": 360.0, "runs": 18}
+
+
+def test_cells_that_ran_to_their_budget_are_named(sweep: Path) -> None:
+    """A cell that early stopping did not end is listed (its score may still have been rising); a
+    results.csv without the column (older sweeps) says nothing about it rather than guessing."""
+    old = write_report(sweep)
+    assert old.stopping == {"early": 0, "unknown": 36, "budget": []}
+    assert "## How the fine-tunes ended" not in (sweep / "report.md").read_text(encoding="utf-8")
+    table = rows()
+    for row in table:  # every metric row of a cell carries its cell's flag
+        budget = (row["model"], row["task"], row["fraction"], row["seed"]) == (EXPORT, "rte", 0.1, 1)
+        row["stopped_early"] = "false" if budget else "true"
+    write_csv(sweep / "results.csv", table, columns=(*COLUMNS, "stopped_early"))
+    write_report(sweep)
+    md = (sweep / "report.md").read_text(encoding="utf-8")
+    assert "**1 of 36 cells ran to their epoch or step budget**" in md and "| run/export | rte | 10% | 1 |" in md
+    data = json.loads((sweep / "report.json").read_text(encoding="utf-8"))
+    assert data["stopping"] == {"early": 35, "unknown": 0,
+                                "budget": [{"model": EXPORT, "task": "rte", "fraction": 0.1, "seed": 1}]}
+    for row in table:
+        row["stopped_early"] = "true"
+    write_csv(sweep / "results.csv", table, columns=(*COLUMNS, "stopped_early"))
+    write_report(sweep)
+    assert "Early stopping ended all 36 cells" in (sweep / "report.md").read_text(encoding="utf-8")
 
 
 def test_missing_cells_and_sweep_yaml(sweep: Path) -> None:

@@ -77,6 +77,9 @@ FAULTS = {
     "negative n_train": (_edit_row(0, n_train=-3), "results.csv:2: n_train '-3'"),
     "non-numeric seconds": (_edit_row(0, seconds="soon"), "results.csv:2: seconds 'soon'"),
     "empty model": (_edit_row(0, model=" "), "results.csv:2: empty model"),
+    "a stopped_early that is not a flag": (
+        _write("sweep/results.csv", HEADER.strip() + ",stopped_early\nm,rte,0.1,10,1,dev,accuracy,0.5,1,maybe\n"),
+        "results.csv:2: stopped_early 'maybe': expected true, false or nothing"),
     "a metric given twice": (_duplicate_row, "results.csv: lines 2, 146 give one metric of one run twice"),
     "sweep.yaml with an unknown key": (_write("sweep/sweep.yaml", "models: [a]\ntasks: [rte]\nfractons: [0.1]\n"),
                                       "sweep.yaml: unknown config key 'fractons'; did you mean 'fractions'?"),

@@ -186,6 +186,18 @@ class EarlyStopping:
             save_file({k: v.contiguous() for k, v in self.weights.items()}, str(folder / BEST_FILE))
 
 
+def stopped_early(result: dict[str, Any]) -> bool | None:
+    """Whether early stopping ended a finished fine-tune (``early_stopping_patience`` dev
+    evaluations in a row without a new best); False when it ran out of epochs or steps first,
+    so its best score may still have been rising; None when early stopping was off. Read from
+    the evaluation history, so every results.json answers, however old."""
+    patience = int((result.get("config") or {}).get("early_stopping_patience") or 0)
+    if not patience:
+        return None
+    after_best = sum(1 for h in result["history"] if h["step"] > result["best_step"])
+    return after_best >= patience
+
+
 def copy_weights(core: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in core.state_dict().items()}
 

@@ -21,18 +21,22 @@ from tqdm.auto import tqdm
 from muppet.claims import take_turns
 from muppet.config.sweep import SweepConfig
 from muppet.errors import ConfigError
-from muppet.evaluation.finetune import RESULTS_FILE, finetune
+from muppet.evaluation.finetune import RESULTS_FILE, finetune, stopped_early
 from muppet.files import write_text_atomic
 
-CSV_COLUMNS = ["model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds"]
+CSV_COLUMNS = ["model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds", "stopped_early"]
+
+
 def result_rows(result: dict[str, Any], fraction: float, model: str | None = None) -> list[dict[str, Any]]:
     """The CSV rows of one cell; ``model`` is the model's name in the grid (default: as run)."""
     rows = []
+    early = {True: "true", False: "false", None: ""}[stopped_early(result)]
     for split in ("dev", "test"):
         for metric, value in (result.get(split) or {}).items():
             rows.append({
                 "model": model or result["model"], "task": result["task"], "fraction": fraction, "n_train": result["n_train"],
                 "seed": result["seed"], "split": split, "metric": metric, "value": value, "seconds": result["seconds"],
+                "stopped_early": early,
             })
     return rows
 

@@ -211,6 +211,17 @@ def incomplete_cells(rows: pd.DataFrame, without_value: pd.DataFrame, metrics: M
     return out
 
 
+def stopping(rows: pd.DataFrame) -> dict[str, Any]:
+    """How the cells' fine-tunes ended: how many early stopping ended, how many it never ran in
+    (off, or a results.csv older than the column), and the cells that ran to their epoch or
+    step budget first, whose best score may still have been rising."""
+    cells = rows.drop_duplicates(RUN)
+    flags = cells["stopped_early"]
+    budget = cells[flags.map(lambda v: v is False)]
+    return {"early": int(flags.map(lambda v: v is True).sum()), "unknown": int(flags.isna().sum()),
+            "budget": [{"model": m, "task": t, "fraction": f, "seed": s} for m, t, f, s in zip(*(budget[c] for c in RUN))]}
+
+
 def wall_time(rows: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Seconds per model (and run count): a run's seconds repeat on each of its metric rows, so count once."""
     timed = rows[rows["seconds"].notna()]

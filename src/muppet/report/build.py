@@ -18,6 +18,7 @@ from muppet.files import write_text_atomic
 from muppet.report import aggregate as agg
 from muppet.report.format import UNITS
 from muppet.report.read import (
+    OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     ModelInfo,
     Results,
@@ -74,6 +75,10 @@ class Report:
         return agg.wall_time(self.results.rows)
 
     @cached_property
+    def stopping(self) -> dict[str, Any]:
+        return agg.stopping(self.results.rows)
+
+    @cached_property
     def n_train(self) -> dict[tuple[str, float], tuple[int, int]]:
         return agg.n_train_table(self.results.rows)
 
@@ -109,7 +114,7 @@ def _read(sweep_dir: Path) -> tuple[Grid, Results]:
     if csv_path.is_file() or not config:
         results = read_results(csv_path)
     else:  # the sweep has not written its first cell yet
-        empty = pd.DataFrame(columns=[*REQUIRED_COLUMNS, "line"])
+        empty = pd.DataFrame(columns=[*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "line"])
         results = Results(csv_path, empty, empty)
     every = results.every
     grid = Grid(
@@ -169,6 +174,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "rows_without_value": len(report.gaps.without_value), "without_value": report.gaps.without_value,
         "task_count_scaling": report.scaling,
         "runs": [agg.run_summary(r) for r in report.runs],
+        "stopping": report.stopping,
         "wall_time": report.wall,
         "plots": report.plots,
     }

@@ -142,6 +142,28 @@ def _missing_section(report: Report) -> list[str]:
     return lines + _missing_runs(report) + _incomplete_runs(report) + _rows_without_value(report)
 
 
+def _stopping_section(report: Report) -> list[str]:
+    ended = report.stopping
+    budget, used = ended["budget"], ended["early"] + len(ended["budget"])
+    if not used:
+        return []  # early stopping off, or a results.csv older than its column: nothing to say
+    lines = ["## How the fine-tunes ended", ""]
+    unknown = (f" ({ended['unknown']} cell(s) do not say: early stopping off, or rows written before "
+               "results.csv recorded it)" if ended["unknown"] else "")
+    if not budget:
+        return lines + [f"Early stopping ended all {used} cells that used it{unknown}: each score is its run's "
+                        "best before `early_stopping_patience` evaluations in a row brought no new best.", ""]
+    lines += [f"**{len(budget)} of {used} cells ran to their epoch or step budget** before early stopping ended "
+              f"them{unknown}: their best dev score came within the last `early_stopping_patience` evaluations "
+              "and may still have been rising, so more `epochs` (or `max_steps`) could change it.", ""]
+    rows = [[report.info(c["model"]).label, c["task"], fmt_fraction(c["fraction"]), str(c["seed"])]
+            for c in budget[:MAX_MISSING_ROWS]]
+    lines += table(["model", "task", "fraction", "seed"], rows) + [""]
+    if len(budget) > MAX_MISSING_ROWS:
+        lines += [f"… and {len(budget) - MAX_MISSING_ROWS} more; see report.json.", ""]
+    return lines
+
+
 def _n_train_table(report: Report) -> list[str]:
     if not report.n_train:
         return []
@@ -233,5 +255,6 @@ def render_markdown(report: Report) -> str:
     lines += ["## Results per task", ""]
     for task in report.grid.tasks:
         lines += _task_section(report, task)
-    lines += _scaling_section(report) + _runs_section(report) + _missing_section(report) + _wall_section(report)
+    lines += _scaling_section(report) + _runs_section(report) + _stopping_section(report)
+    lines += _missing_section(report) + _wall_section(report)
     return "\n".join(lines).rstrip() + "\n"

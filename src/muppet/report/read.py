@@ -21,6 +21,8 @@ import pandas as pd
 from muppet.errors import DataError, MuppetError
 
 REQUIRED_COLUMNS = ("model", "task", "fraction", "n_train", "seed", "split", "metric", "value", "seconds")
+# Read when present; a results.csv written before the column existed reads as "not known".
+OPTIONAL_COLUMNS = ("stopped_early",)
 TEXT_COLUMNS = ("model", "task", "split", "metric")
 # One value per (run, split, metric): a second row for the same key is an error, not "the last wins".
 ROW_KEY = ["model", "task", "fraction", "seed", "split", "metric"]
@@ -126,6 +128,13 @@ def _seconds_or_none(text: str) -> float | None:
     return None if math.isnan(value) else value
 
 
+def _flag_or_none(text: str) -> bool | None:
+    flags = {"true": True, "false": False, "": None}
+    if text.strip().lower() not in flags:
+        raise ValueError("not a flag")
+    return flags[text.strip().lower()]
+
+
 def _convert(table: pd.DataFrame, column: str, convert: Callable[[str], Any], path: Path, expected: str) -> list[Any]:
     out, bad = [], []
     for line, text in zip(table["line"], table[column]):
@@ -189,13 +198,17 @@ def read_results(path: str | os.PathLike[str]) -> Results:
         "seed": (_integer, "an integer"),
         "n_train": (_count_or_none, "a count of examples or nothing"),
         "seconds": (_seconds_or_none, "seconds or nothing"),
+        "stopped_early": (_flag_or_none, "true, false or nothing (early stopping off)"),
     }
+    for column in OPTIONAL_COLUMNS:
+        if column not in table:
+            table[column] = ""
     written = table["value"]
     for column, (convert, expected) in converted.items():
         table[column] = pd.Series(_convert(table, column, convert, path, expected), index=table.index, dtype=object)
     _check_keys(table, path)
     finite = table["value"].map(math.isfinite).astype(bool)
-    columns = [*REQUIRED_COLUMNS, "line"]
+    columns = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "line"]
     without_value = table.loc[~finite, columns].assign(value=written[~finite])  # as written: nan, inf, empty
     return Results(path, table.loc[finite, columns].reset_index(drop=True), without_value.reset_index(drop=True))
 
