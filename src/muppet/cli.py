@@ -119,7 +119,7 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
     heads = {s.name: get_family(s.family).head_key(s) for s in specs}
     tasks = prepare_tasks(
         specs, heads, tokenizer, feature_settings(cfg), progress=cfg.progress, leakage=cfg.leakage,
-        num_proc=cfg.num_proc, protect=selection.downstream, caps=selection.caps, data_dir=cfg.data_dir,
+        leakage_unit=cfg.leakage_unit, num_proc=cfg.num_proc, protect=selection.downstream, caps=selection.caps, data_dir=cfg.data_dir,
         source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
         heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
         max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,

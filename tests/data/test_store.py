@@ -143,6 +143,66 @@ def test_leakage_is_refused_dropped_or_allowed(data: Path, tmp_path: Path) -> No
     assert len(kept[0].train_idx) == 43
 
 
+def _task(folder: Path, name: str, family: str, rows: dict[str, list[dict]]) -> TaskSpec:
+    for split, records in rows.items():
+        tiny.write_jsonl(folder / name / f"{split}.jsonl", records)
+    files = {split: (f"{split}.jsonl",) for split in rows}
+    return TaskSpec(name, family, local=LocalSource("jsonl", files, directory=str(folder / name)))
+
+
+def _qa(context: str, question: str) -> dict:
+    return {"context": context, "question": question, "answers": {"text": [context.split()[0]], "answer_start": [0]}}
+
+
+def test_passage_leakage_finds_other_questions_on_an_evaluated_paragraph(tmp_path: Path) -> None:
+    from muppet.data.pipeline import downstream_texts
+
+    p = [f"Paris{i} is a city with {i} bridges and many old streets." for i in range(6)]
+    # the target evaluates questions on paragraphs 0 and 1; the other task trains on three other
+    # questions on paragraph 0 (in other case and spacing), one verbatim target question, and
+    # paragraphs 2-5, of which 5 is read by its own dev question
+    target = _task(tmp_path, "t_target", "extractive_qa", {
+        "train": [_qa(p[4], "How many bridges?")], "dev": [_qa(p[0], "What is it?"), _qa(p[1], "What is it?")]})
+    other = _task(tmp_path, "t_other", "extractive_qa", {
+        "train": [_qa(p[0].upper().replace(" ", "  "), f"Question {i}?") for i in range(3)]
+        + [_qa(p[1], "What is it?")] + [_qa(c, "Where?") for c in p[2:]],
+        "dev": [_qa(p[5], "Who?")]})
+    kw = dict(data_dir=None, cache_dir=str(tmp_path / "cache"))
+    protected = downstream_texts([target], **kw)
+
+    def plans() -> list:
+        return [plan_task(other, "span", **kw)]
+
+    assert check_leakage(plans(), "allow", protected) == {("t_other", "t_target"): 1}  # the verbatim question only
+    with pytest.raises(DataError) as refused:
+        check_leakage(plans(), "error", protected, unit="passage")
+    message = str(refused.value)
+    assert "1 training example(s) of 't_other' are evaluation examples of 't_target'" in message
+    assert ("3 training example(s) of 't_other' read a passage that evaluation examples of 't_target' read "
+            "(e.g. ") in message and "train.jsonl:1" in message
+    assert "1 training example(s) of 't_other' read a passage that evaluation examples of 't_other' read" in message
+    kept = plans()
+    assert check_leakage(kept, "drop", protected, unit="passage") == {("t_other", "t_other"): 1,
+                                                                       ("t_other", "t_target"): 4}
+    left = [(r["context"], r["question"]) for r in kept[0].train_store.records(kept[0].train_idx)]
+    assert left == [(c, "Where?") for c in p[2:5]] and kept[0].dropped_leaks == 5
+    with pytest.raises(ConfigError, match="leakage_unit must be one of"):
+        check_leakage(plans(), "error", unit="paragraph")
+
+
+def test_examples_without_a_passage_never_share_one(data: Path, tmp_path: Path) -> None:
+    # ARC-like multiple choice (no context) and classification read no passage: the passage
+    # unit must not make every such example a leak of every other
+    mc = _task(tmp_path, "t_mc", "multiple_choice", {
+        "train": [{"question": f"Which one {i}?", "choices": ["a", "b"], "label": i % 2} for i in range(30)]})
+    for spec in (mc, get_task("tiny_cls")):
+        plan = plan_task(spec, "h", data_dir=str(data), cache_dir=str(tmp_path))
+        assert not plan.train_store.hashes("_passage").any()
+        assert check_leakage([plan], "error", unit="passage") == {}
+    qa = plan_task(get_task("tiny_qa"), "span", data_dir=str(data), cache_dir=str(tmp_path))
+    assert qa.train_store.hashes("_passage").all()  # while every QA example reads one
+
+
 def test_carved_slices_never_leak_within_a_task(data: Path, tmp_path: Path) -> None:
     tasks = prepare_tasks([get_task("tiny_sum"), get_task("tiny_qa"), get_task("tiny_reg")],
                           {"tiny_sum": "lm", "tiny_qa": "span", "tiny_reg": "cls/tiny_reg"}, tiny.tokenizer(), SETTINGS,
@@ -163,14 +223,14 @@ def test_downstream_evaluation_texts_are_kept_out_of_training(data: Path, tmp_pa
     assert [s.name for s in specs] == ["tiny_reg"] and [s.name for s in held] == ["tiny_cls"]
     kw = dict(data_dir=str(data), cache_dir=str(tmp_path))
     protected = downstream_texts(held, **kw)
-    assert len(protected["tiny_cls"]) == 12  # the whole dev split, not a subsample
+    assert len(protected["tiny_cls"].texts) == 12  # the whole dev split, not a subsample
 
     def plans() -> list:
         return [plan_task(specs[0], "cls/tiny_reg", **kw)]
 
     first = plans()[0]
     # tiny_reg has no dev split: some copies are carved into its own held-out slice, the rest train
-    in_train = int(np.isin(first.train_store.hashes("_text")[first.train_idx], protected["tiny_cls"]).sum())
+    in_train = int(np.isin(first.train_store.hashes("_text")[first.train_idx], protected["tiny_cls"].texts).sum())
     assert 0 < in_train <= 8
     with pytest.raises(DataError, match=rf"{in_train} training example\(s\) of 'tiny_reg' are evaluation examples of 'tiny_cls'"):
         check_leakage(plans(), "error", protected)

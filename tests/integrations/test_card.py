@@ -50,3 +50,13 @@ def test_export_without_run_information_still_renders(tmp_path):
 def test_an_older_exports_settings_show_under_the_new_key_names(tmp_path):
     text = transfer_card(_manifest(max_examples_per_task=2000, lr=1e-5), tmp_path)
     assert "| max_train_examples | 2000 |" in text and "max_examples_per_task" not in text
+
+
+def test_a_passage_level_check_says_what_it_dropped(tmp_path):
+    manifest = _manifest(leakage="drop", leakage_unit="passage")
+    manifest["tasks"][0]["dropped_leaks"] = 1234
+    text = transfer_card(manifest, tmp_path)
+    assert ("`leakage: drop`, `leakage_unit: passage`, training copies of evaluation texts and training examples "
+            "reading their passages were dropped: rte 1,234.") in text
+    assert "`leakage: drop`, training copies of evaluation texts were dropped: none were found." in transfer_card(
+        _manifest(leakage="drop"), tmp_path)

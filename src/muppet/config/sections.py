@@ -22,6 +22,7 @@ PRECISION = ("fp32", "bf16", "fp16")
 SOURCES = ("auto", "local", "hub")
 ON_BAD_RECORD = ("error", "skip")
 LEAKAGE = ("error", "drop", "allow")
+LEAKAGE_UNITS = ("example", "passage")
 
 # Concepts whose default differs between commands.
 OutputDir = Annotated[str, Field(description="where config, metrics, checkpoints, results and the export go")]
@@ -136,6 +137,9 @@ class DataSection(Config):
     on_bad_record: choice(*ON_BAD_RECORD) = Field("error", description="error: stop on malformed records; skip: "
                                                                        "skip and count them")
     leakage: Leakage = "error"
+    leakage_unit: choice(*LEAKAGE_UNITS) = Field(
+        "example", description="what leakage compares: example (identical input texts) or passage (also any "
+                               "training example reading a passage an evaluated one reads: QA paragraphs, articles)")
     cache_dir: str | None = Field(None, description="records and features (Arrow); default $MUPPET_CACHE_DIR or "
                                                     "~/.cache/muppet")
     num_proc: int = Field(1, gt=0, description="processes for tokenizing a cold cache (fast tokenizers also use "

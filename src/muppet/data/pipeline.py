@@ -3,7 +3,8 @@
 Three phases, each over every task before the next starts:
 1. plan: read (or reuse) each split's records, carve a held-out slice where there is no dev
    split, apply caps; every malformed record of every task is reported together here;
-2. leakage: no evaluation text of any task may be a training text of any task in the run;
+2. leakage: no evaluation text of any task may be a training text of any task in the run
+   (with ``leakage_unit: passage``, no training example may read an evaluated passage either);
 3. featurize: tokenize the selected records (or reuse cached features).
 """
 
@@ -28,6 +29,8 @@ from muppet.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
 LEAKAGE = ("error", "drop", "allow")
+# What counts as leaked: an identical example, or also a shared passage (see check_leakage).
+LEAKAGE_UNITS = ("example", "passage")
 # A hook that narrows a task's training examples (e.g. a low-resource fraction): it gets the
 # record store and the candidate positions and returns the positions to keep.
 TrainSelection = Callable[[RecordStore, np.ndarray], np.ndarray]
@@ -59,7 +62,7 @@ class TaskData:
     eval_split: str  # where the evaluation examples come from, for reports
     source: str
     skipped: int  # malformed records skipped (on_bad_record=skip)
-    dropped_leaks: int = 0  # training examples dropped because their text is evaluated (leakage=drop)
+    dropped_leaks: int = 0  # training examples dropped because their text (or passage) is evaluated (leakage=drop)
     cached: bool = False  # features read back from the cache
     filtered: int = 0  # source rows the hub filter left out on purpose (e.g. SNLI's unlabeled rows)
     data_key: str | None = None  # the training records' identity (declaration + source files or hub fingerprint)
@@ -129,35 +132,72 @@ def plan_task(
     return TaskPlan(spec, head, train, train_idx, evals, eval_idx, described, skipped, filtered=filtered)
 
 
-def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
-                  protected: Mapping[str, np.ndarray] | None = None) -> dict[tuple[str, str], int]:
-    """Training examples whose text is an evaluation example in this run, per (train, eval) task.
+@dataclass(frozen=True)
+class Evaluated:
+    """What identifies a task's evaluated examples: their text hashes, and the hashes of the
+    passages they read (none of the 0s of examples without one)."""
 
-    ``protected`` adds the text hashes evaluated elsewhere (a downstream task's dev and test).
+    texts: np.ndarray
+    passages: np.ndarray
+
+    @classmethod
+    def of(cls, store: RecordStore, idx: np.ndarray) -> Evaluated:
+        passages = store.hashes("_passage")[idx]
+        return cls(store.hashes("_text")[idx], np.unique(passages[passages != 0]))
+
+    @classmethod
+    def join(cls, parts: Sequence[Evaluated]) -> Evaluated:
+        empty = np.zeros(0, np.uint64)
+        return cls(np.concatenate([p.texts for p in parts] or [empty]),
+                   np.unique(np.concatenate([p.passages for p in parts] or [empty])))
+
+
+def _hits(plan: TaskPlan, evaluated: Evaluated, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's training examples that are evaluated examples, and (unit passage) those
+    that read an evaluated passage, as two masks over ``plan.train_idx``."""
+    same = np.isin(plan.train_store.hashes("_text")[plan.train_idx], evaluated.texts)
+    if unit != "passage":
+        return same, np.zeros_like(same)
+    passages = plan.train_store.hashes("_passage")[plan.train_idx]
+    return same, (passages != 0) & np.isin(passages, evaluated.passages) & ~same
+
+
+def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
+                  protected: Mapping[str, Evaluated] | None = None, unit: str = "example") -> dict[tuple[str, str], int]:
+    """Training examples whose text is an evaluation example in this run, per (train, eval) task;
+    with ``unit="passage"`` also those that read a passage an evaluation example reads (a
+    QA paragraph shared by two datasets, with other questions on it).
+
+    ``protected`` adds what is evaluated elsewhere (a downstream task's dev and test).
     ``error`` refuses the run with the first offending examples named; ``drop`` removes those
     training examples; ``allow`` only reports them.
     """
     if mode not in LEAKAGE:
         raise ConfigError(f"leakage must be one of {LEAKAGE}, not {mode!r}")
-    evaluated = {p.spec.name: p.eval_store.hashes("_text")[p.eval_idx] for p in plans}
+    if unit not in LEAKAGE_UNITS:
+        raise ConfigError(f"leakage_unit must be one of {LEAKAGE_UNITS}, not {unit!r}")
+    evaluated = {p.spec.name: Evaluated.of(p.eval_store, p.eval_idx) for p in plans}
     for name, hashes in (protected or {}).items():
         evaluated[name if name not in evaluated else f"{name} (downstream)"] = hashes
-    # One membership test per task against every evaluated text; per-task tests only on a hit.
-    every = np.concatenate(list(evaluated.values())) if evaluated else np.zeros(0, np.uint64)
+    # One membership test per task against everything evaluated; per-task tests only on a hit.
+    every = Evaluated.join(list(evaluated.values()))
     found: dict[tuple[str, str], int] = {}
     lines: list[str] = []
     for plan in plans:
-        texts = plan.train_store.hashes("_text")[plan.train_idx]
-        leaked = np.isin(texts, every)
+        same, shared = _hits(plan, every, unit)
+        leaked = same | shared
         if not leaked.any():
             continue
-        for other, eval_texts in evaluated.items():
-            hit = leaked & np.isin(texts, eval_texts)
-            if hit.any():
-                found[(plan.spec.name, other)] = int(hit.sum())
-                where = plan.train_store.locations(plan.train_idx[hit][:3].tolist())
-                lines.append(f"{int(hit.sum())} training example(s) of {plan.spec.name!r} are evaluation examples "
-                             f"of {other!r} (e.g. {'; '.join(where)})")
+        for other, theirs in evaluated.items():
+            same_here, shared_here = _hits(plan, theirs, unit)
+            if (same_here | shared_here).any():
+                found[(plan.spec.name, other)] = int((same_here | shared_here).sum())
+            for hit, what in ((same_here, "are evaluation examples of {}"),
+                              (shared_here, "read a passage that evaluation examples of {} read")):
+                if hit.any():
+                    where = plan.train_store.locations(plan.train_idx[hit][:3].tolist())
+                    lines.append(f"{int(hit.sum())} training example(s) of {plan.spec.name!r} "
+                                 f"{what.format(repr(other))} (e.g. {'; '.join(where)})")
         if mode == "drop":
             plan.dropped_leaks = int(leaked.sum())
             plan.train_idx = plan.train_idx[~leaked]
@@ -199,8 +239,8 @@ def featurize_plan(
     )
 
 
-def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, np.ndarray]:
-    """Text hashes of every example a later fine-tune of these tasks evaluates on: the whole dev
+def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, Evaluated]:
+    """What identifies every example a later fine-tune of these tasks evaluates on: the whole dev
     split (or the held-out slice carved as fine-tuning carves it) and a test split, if any."""
     kwargs = {**kwargs, "max_eval_examples": None, "max_train_examples": None, "train_selection": None}
     out: dict[str, np.ndarray] = {}
@@ -209,8 +249,8 @@ def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, np.n
         parts = []
         for split in ("dev", "test") if "test" in splits else ("dev",):
             plan = plan_task(spec, "", eval_split=split, **kwargs)
-            parts.append(plan.eval_store.hashes("_text")[plan.eval_idx])
-        out[spec.name] = np.concatenate(parts)
+            parts.append(Evaluated.of(plan.eval_store, plan.eval_idx))
+        out[spec.name] = Evaluated.join(parts)
     return out
 
 
@@ -243,13 +283,14 @@ def prepare_tasks(
     settings: FeatureSettings,
     progress: bool = True,
     leakage: str = "error",
+    leakage_unit: str = "example",
     num_proc: int = 1,
     protect: Sequence[TaskSpec] = (),
     caps: Mapping[str, int] | None = None,
     **kwargs: Any,
 ) -> list[TaskData]:
     plans = plan_tasks(specs, heads, progress, caps, **kwargs)
-    check_leakage(plans, leakage, downstream_texts(protect, **kwargs))
+    check_leakage(plans, leakage, downstream_texts(protect, **kwargs), leakage_unit)
     key = tokenizer_fingerprint(tokenizer)
     cache_dir = kwargs.get("cache_dir")
     bar = tqdm(plans, desc="tokenizing", unit="task", disable=not progress)

@@ -1,8 +1,9 @@
 """Records and features on disk: Arrow files, memory-mapped, cached by what they depend on.
 
-A split's canonical records are streamed from its reader into an Arrow file, with three
+A split's canonical records are streamed from its reader into an Arrow file, with four
 extra columns: ``_loc`` (file and line), ``_text`` (a 64-bit hash of the example's
-normalised input text) and ``_group`` (the hash of its passage group, or of its text).
+normalised input text), ``_group`` (the hash of its passage group, or of its text) and
+``_passage`` (the hash of the passage text it reads, 0 for none; compared across tasks).
 Features (token rows and targets) are written the same way. Neither is ever held as
 Python objects in full, so millions of examples cost little memory, and a second run with
 the same data, tokenizer and settings reads them back without tokenizing anything.
@@ -30,12 +31,12 @@ import numpy as np
 from muppet.errors import DataError
 from muppet.families import FeatureSettings, get_family
 from muppet.families.base import Feature, Record
-from muppet.tasks.loading import Problem, SplitSource, group_hash, raise_problems, text_hash
+from muppet.tasks.loading import Problem, SplitSource, group_hash, passage_hash, raise_problems, text_hash
 from muppet.tasks.spec import TaskSpec, spec_to_dict
 
-DATA_VERSION = 1  # bump when the layout of records or features changes
+DATA_VERSION = 2  # bump when the layout of records or features changes
 WRITE_BATCH = 2000
-HIDDEN = ("_loc", "_text", "_group")
+HIDDEN = ("_loc", "_text", "_group", "_passage")
 
 
 def default_cache_dir() -> Path:
@@ -120,7 +121,7 @@ def record_schema(spec: TaskSpec) -> dict[str, Any]:
     from datasets import Value
 
     schema = dict(get_family(spec.family).record_schema(spec))
-    schema.update({"_loc": Value("string"), "_text": Value("uint64"), "_group": Value("uint64")})
+    schema.update({"_loc": Value("string"), "_text": Value("uint64"), "_group": Value("uint64"), "_passage": Value("uint64")})
     return schema
 
 
@@ -133,7 +134,8 @@ def _record_rows(source: SplitSource, problems: list[str]) -> Iterator[list[dict
             problems.append(str(item))
             continue
         row = {name: item.get(name) for name in names}
-        row.update({"_loc": str(loc), "_text": text_hash(spec, item), "_group": group_hash(spec, item)})
+        row.update({"_loc": str(loc), "_text": text_hash(spec, item), "_group": group_hash(spec, item),
+                    "_passage": passage_hash(spec, item)})
         batch.append(row)
         if len(batch) >= WRITE_BATCH:
             yield batch

@@ -137,7 +137,7 @@ def finetune_data(cfg: FinetuneConfig, spec: TaskSpec, head: str, tokenizer: Any
         plans = [plan_task(spec, head, eval_split="dev", **common)]
         if cfg.evaluate_test and "test" in available_splits(spec, cfg.data_dir, cfg.source):
             plans.append(plan_task(spec, head, eval_split="test", **common))
-        check_leakage(plans, cfg.leakage)
+        check_leakage(plans, cfg.leakage, unit=cfg.leakage_unit)
         key = tokenizer_fingerprint(tokenizer)
         data = [featurize_plan(p, tokenizer, settings, cache_dir=cfg.cache_dir, num_proc=cfg.num_proc, tokenizer_key=key)
                 for p in plans]

@@ -202,6 +202,12 @@ class Family(ABC):
     def leak_text(self, record: Record) -> str:
         """The input text that identifies an example (duplicates, leakage, held-out carving)."""
 
+    def passage(self, record: Record) -> str | None:
+        """The passage the example reads that examples of other tasks may read too (a QA
+        paragraph, a reading-comprehension article), for ``leakage_unit: passage``; None
+        where nothing but the example's own text would identify it."""
+        return None
+
     @abstractmethod
     def label_name(self, record: Record, spec: TaskSpec) -> str:
         """A short description of the record's target, for label distributions in reports."""

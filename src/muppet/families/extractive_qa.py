@@ -127,6 +127,9 @@ class ExtractiveQA(Family):
     def leak_text(self, record: Record) -> str:
         return f"{record['context']}\x1f{record['question']}"
 
+    def passage(self, record: Record) -> str | None:
+        return record["context"]
+
     def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
         from datasets import List, Value
 

@@ -129,6 +129,9 @@ class MultipleChoice(ChoiceFamily):
     def leak_text(self, record: Record) -> str:
         return "\x1f".join([record["context"], record["question"], *record["choices"]])
 
+    def passage(self, record: Record) -> str | None:
+        return record["context"] or None  # most tasks (ARC, COPA, PIQA...) have no passage: the question is all
+
     def feature_schema(self, spec: TaskSpec, train: bool) -> dict[str, Any]:
         from datasets import Value
 

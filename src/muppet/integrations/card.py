@@ -25,7 +25,7 @@ from muppet.tables import markdown_table
 SETTINGS = (
     "max_steps", "batch_size", "grad_accum_steps", "lr", "weight_decay", "warmup_ratio", "max_grad_norm", "dropout",
     "precision", "seed", "batching", "loss_scaling", "sampling", "temperature", "max_train_examples", "max_length",
-    "doc_stride", "r3f", "leakage",
+    "doc_stride", "r3f", "leakage", "leakage_unit",
 )
 TAGS = ["muppet", "pre-finetuning", "multi-task"]
 
@@ -198,13 +198,17 @@ def _leakage(manifest: Mapping[str, Any]) -> list[str]:
     downstream = list(config.get("downstream") or [])
     recorded = any("dropped_leaks" in t for t in manifest["tasks"])
     dropped = ", ".join(f"{t['name']} {t['dropped_leaks']:,}" for t in manifest["tasks"] if t.get("dropped_leaks"))
+    passages = config.get("leakage_unit") == "passage"
     outcome = {
-        "error": "passed: no training text of the run is one of its evaluation texts (the run refuses to start otherwise)",
-        "drop": "training copies of evaluation texts were dropped: "
+        "error": "passed: no training text of the run is one of its evaluation texts"
+                 + (" or reads one of their passages" if passages else "") + " (the run refuses to start otherwise)",
+        "drop": "training copies of evaluation texts" + (" and training examples reading their passages" if passages
+                                                         else "") + " were dropped: "
                 + (dropped or ("none were found" if recorded else "the counts were not recorded")),
         "allow": "not enforced: overlaps between training and evaluation texts were only logged",
     }.get(str(mode), f"mode {mode}")
-    lines = ["## Leakage check", "", f"`leakage: {mode}`, {outcome}."]
+    unit = ", `leakage_unit: passage`" if passages else ""
+    lines = ["## Leakage check", "", f"`leakage: {mode}`{unit}, {outcome}."]
     if downstream:
         lines.append(f"The dev and test texts of the downstream tasks {', '.join(downstream)} count as evaluated, "
                      "so the checkpoint never trained on what their fine-tuning scores.")

@@ -290,6 +290,15 @@ def text_hash(spec: TaskSpec, record: Record) -> int:
     return hash64(" ".join(get_family(spec.family).leak_text(record).lower().split()))
 
 
+def passage_hash(spec: TaskSpec, record: Record) -> int:
+    """A 64-bit hash of the passage the example reads (its family's ``passage``), normalised as
+    texts are; 0 where it has none. Its own namespace: a passage never equals an example's text hash."""
+    passage = get_family(spec.family).passage(record)
+    if passage is None or not passage.strip():
+        return 0
+    return hash64("passage\x00" + " ".join(passage.lower().split())) or 1
+
+
 def group_hash(spec: TaskSpec, record: Record) -> int:
     """The unit of held-out carving: the record's passage group, else its text.
 

@@ -88,7 +88,7 @@ def setup(cfg: AffinityConfig) -> AffinityRun:
     tasks = prepare_tasks(
         specs, model.head_keys, tokenizer,
         FeatureSettings(cfg.max_length, cfg.doc_stride, cfg.max_target_length), progress=cfg.progress, leakage=cfg.leakage,
-        num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
+        leakage_unit=cfg.leakage_unit, num_proc=cfg.num_proc, data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record,
         cache_dir=cfg.cache_dir, heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max, seed=cfg.seed,
         caps=caps,
     )
