@@ -22,6 +22,7 @@ PRECISION = ("fp32", "bf16", "fp16")
 SOURCES = ("auto", "local", "hub")
 ON_BAD_RECORD = ("error", "skip")
 LEAKAGE = ("error", "drop", "allow")
+# What leakage compares: identical examples, or also shared passages (data/pipeline.py: check_leakage).
 LEAKAGE_UNITS = ("example", "passage")
 
 # Concepts whose default differs between commands.

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from muppet.config.sections import LEAKAGE, LEAKAGE_UNITS
 from muppet.data.sampler import task_key
 from muppet.data.store import FeatureStore, RecordStore, build_features, build_records, tokenizer_fingerprint
 from muppet.errors import ConfigError, DataError
@@ -28,9 +29,6 @@ from muppet.tasks.loading import available_splits, carve_indices, open_split
 from muppet.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
-LEAKAGE = ("error", "drop", "allow")
-# What counts as leaked: an identical example, or also a shared passage (see check_leakage).
-LEAKAGE_UNITS = ("example", "passage")
 # A hook that narrows a task's training examples (e.g. a low-resource fraction): it gets the
 # record store and the candidate positions and returns the positions to keep.
 TrainSelection = Callable[[RecordStore, np.ndarray], np.ndarray]
@@ -152,14 +150,13 @@ class Evaluated:
                    np.unique(np.concatenate([p.passages for p in parts] or [empty])))
 
 
-def _hits(plan: TaskPlan, evaluated: Evaluated, unit: str) -> tuple[np.ndarray, np.ndarray]:
-    """The plan's training examples that are evaluated examples, and (unit passage) those
-    that read an evaluated passage, as two masks over ``plan.train_idx``."""
-    same = np.isin(plan.train_store.hashes("_text")[plan.train_idx], evaluated.texts)
-    if unit != "passage":
+def _hits(texts: np.ndarray, passages: np.ndarray | None, evaluated: Evaluated) -> tuple[np.ndarray, np.ndarray]:
+    """Of training examples with these text and passage hashes (None: unit example), those that
+    are evaluated examples, and those that only read an evaluated passage, as two masks."""
+    same = np.isin(texts, evaluated.texts)
+    if passages is None:
         return same, np.zeros_like(same)
-    passages = plan.train_store.hashes("_passage")[plan.train_idx]
-    return same, (passages != 0) & np.isin(passages, evaluated.passages) & ~same
+    return same, np.isin(passages, evaluated.passages) & ~same  # evaluated.passages holds no 0
 
 
 def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
@@ -184,14 +181,16 @@ def check_leakage(plans: Sequence[TaskPlan], mode: str = "error",
     found: dict[tuple[str, str], int] = {}
     lines: list[str] = []
     for plan in plans:
-        same, shared = _hits(plan, every, unit)
+        texts = plan.train_store.hashes("_text")[plan.train_idx]
+        passages = plan.train_store.hashes("_passage")[plan.train_idx] if unit == "passage" else None
+        same, shared = _hits(texts, passages, every)
         leaked = same | shared
         if not leaked.any():
             continue
         for other, theirs in evaluated.items():
-            same_here, shared_here = _hits(plan, theirs, unit)
-            if (same_here | shared_here).any():
-                found[(plan.spec.name, other)] = int((same_here | shared_here).sum())
+            same_here, shared_here = _hits(texts, passages, theirs)
+            if (hit_here := same_here | shared_here).any():
+                found[(plan.spec.name, other)] = int(hit_here.sum())
             for hit, what in ((same_here, "are evaluation examples of {}"),
                               (shared_here, "read a passage that evaluation examples of {} read")):
                 if hit.any():
@@ -243,7 +242,7 @@ def downstream_texts(specs: Sequence[TaskSpec], **kwargs: Any) -> dict[str, Eval
     """What identifies every example a later fine-tune of these tasks evaluates on: the whole dev
     split (or the held-out slice carved as fine-tuning carves it) and a test split, if any."""
     kwargs = {**kwargs, "max_eval_examples": None, "max_train_examples": None, "train_selection": None}
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, Evaluated] = {}
     for spec in specs:
         splits = available_splits(spec, kwargs.get("data_dir"), kwargs.get("source", "auto"))
         parts = []

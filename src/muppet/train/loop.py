@@ -293,8 +293,7 @@ def setup(
     with cache_builders_first(accelerator, cfg.cache_dir, cfg.cache_shared):
         tasks = prepare_tasks(
             specs, model.head_keys, tokenizer, settings, progress=show, leakage=cfg.leakage, leakage_unit=cfg.leakage_unit,
-            num_proc=cfg.num_proc,
-            protect=protect, caps=selection.caps,
+            num_proc=cfg.num_proc, protect=protect, caps=selection.caps,
             data_dir=cfg.data_dir, source=cfg.source, on_bad_record=cfg.on_bad_record, cache_dir=cfg.cache_dir,
             heldout_fraction=cfg.heldout_fraction, heldout_max=cfg.heldout_max,
             max_train_examples=cfg.max_train_examples, max_eval_examples=cfg.max_eval_examples, seed=cfg.seed,
